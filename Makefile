@@ -1,0 +1,113 @@
+# Portail Citoyen.  The two commands of the README:
+#
+#   make run    install what is missing, build, start PostgreSQL (var/pg)
+#               and nginx on http://127.0.0.1:8080 (rerun: rebuild, reload)
+#   make test   the same setup, then the whole test suite
+#
+# and: make stop, make build, make bench, make clean.
+
+SHELL      := /bin/bash
+TOP        := $(CURDIR)
+NGX_SRC    := /usr/share/nginx/src
+NGINX      := /usr/sbin/nginx
+MODULE     := build/ngx_http_portal_module.so
+ASAN_MOD   := build/asan/ngx_http_portal_module.so
+SOURCES    := config $(wildcard src/*.c src/*.h)
+RUNAS      := $(if $(filter 0,$(shell id -u)),runuser -u portal --,)
+NGINX_RUN  := $(NGINX) -p $(TOP)/var/ -c $(TOP)/conf/nginx.conf \
+              -e $(TOP)/var/logs/error.log
+
+CC_OPT     := -g -O2 -fstack-protector-strong -Wformat \
+              -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2 \
+              -Wall -Wextra -Werror
+ASAN_OPT   := -g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address \
+              -Wall -Wextra -Werror
+
+.PHONY: all build asan deps deps-test run stop db test test-unit \
+        test-asan test-browser bench clean
+
+all: build
+
+build: $(MODULE)
+asan: $(ASAN_MOD)
+
+deps:
+	@ci/deps run
+
+deps-test:
+	@ci/deps test
+
+# nginx's configure runs in a writable copy of Debian's nginx-dev tree,
+# with Debian's own flags, so that the module loads into /usr/sbin/nginx.
+build/%/objs/Makefile: config $(NGX_SRC)/conf_flags
+	@test -f $(NGX_SRC)/configure || { \
+	    echo "nginx sources missing: apt-get install nginx-dev" >&2; exit 1; }
+	rm -rf build/$*
+	mkdir -p build
+	cp -a $(NGX_SRC) build/$*
+	cd build/$* && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(if $(filter asan,$*),$(ASAN_OPT),$(CC_OPT))" \
+	    --with-ld-opt="$(if $(filter asan,$*),-fsanitize=address,)" \
+	    --add-dynamic-module=$(TOP) > configure.log 2>&1 \
+	    || { tail -n 30 configure.log >&2; exit 1; }
+
+$(MODULE): build/nginx/objs/Makefile $(SOURCES)
+	$(MAKE) -s -C build/nginx -f objs/Makefile modules
+	cp build/nginx/objs/ngx_http_portal_module.so $@
+
+$(ASAN_MOD): build/asan/objs/Makefile $(SOURCES)
+	$(MAKE) -s -C build/asan -f objs/Makefile modules
+	cp build/asan/objs/ngx_http_portal_module.so $@
+
+# var/: PostgreSQL, logs, mail, nginx's temporary files, the cookie key.
+var/secret.key:
+	mkdir -p var
+	umask 077 && head -c 64 /dev/urandom > $@.tmp && mv $@.tmp $@
+
+db: deps var/secret.key
+	mkdir -p var/logs var/tmp var/conf.d var/mail/new var/mail/cur \
+	    var/mail/tmp
+	printf '%s\n' "# written by make run: the database of var/pg" \
+	    'portal_db "host=$(TOP)/var/pg/run dbname=portal user=portal";' \
+	    > var/conf.d/00-db.conf
+	$(if $(RUNAS),chown -R portal: var/logs var/tmp var/mail var/secret.key)
+	ci/pg start var/pg
+	ci/pg migrate var/pg portal
+
+run: deps build db
+	@if [ -f var/logs/nginx.pid ] && kill -0 $$(cat var/logs/nginx.pid) \
+	        2>/dev/null; then \
+	    $(RUNAS) $(NGINX_RUN) -t -q && $(RUNAS) $(NGINX_RUN) -s reload \
+	    && echo "nginx reloaded"; \
+	else \
+	    $(RUNAS) $(NGINX_RUN) && echo "nginx started"; \
+	fi
+	@ci/wait-http http://127.0.0.1:8080/api/health 200 30
+	@echo "Portail Citoyen: http://127.0.0.1:8080/ (mail in var/mail/new/)"
+
+stop:
+	-@[ -f var/logs/nginx.pid ] && $(NGINX_RUN) -s quit 2>/dev/null \
+	    && echo "nginx stopped"; true
+	-@ci/pg stop var/pg
+
+# The suite: Test::Nginx-style files against the module, the same again
+# against an AddressSanitizer build, then the browser tests against the
+# server of make run.
+test: deps-test build asan run
+	ci/pg start t/servroot/pg
+	ci/pg migrate t/servroot/pg portal_template
+	PORTAL_TEST_PG=$(TOP)/t/servroot/pg prove -r t/
+	PORTAL_TEST_PG=$(TOP)/t/servroot/pg PORTAL_SANITIZE=asan \
+	    PORTAL_MODULE=$(TOP)/$(ASAN_MOD) prove -r t/
+	$(MAKE) -s test-browser
+	ci/pg stop t/servroot/pg
+
+test-browser:
+	cd t/browser && npm ci --no-audit --no-fund --silent
+	PORTAL_BASE_URL=http://127.0.0.1:8080 node --test t/browser/
+
+bench: deps-test build run
+	ci/bench
+
+clean: stop
+	rm -rf build t/servroot

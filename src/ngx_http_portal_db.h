@@ -1,0 +1,108 @@
+
+/*
+ * Portail Citoyen: the per-worker pool of non-blocking PostgreSQL
+ * connections.
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_DB_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_DB_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libpq-fe.h>
+
+#include "ngx_http_portal_module.h"
+
+
+#define NGX_HTTP_PORTAL_DB_MAX_PARAMS  16
+
+
+/* every statement the module runs: prepared once per connection */
+
+typedef enum {
+    NGX_HTTP_PORTAL_SQL_HEALTH = 0,
+    NGX_HTTP_PORTAL_SQL_MAX
+} ngx_http_portal_sql_e;
+
+
+typedef struct {
+    const char                     *name;
+    const char                     *text;
+    int                             nparams;
+} ngx_http_portal_sql_t;
+
+
+extern ngx_http_portal_sql_t  ngx_http_portal_sql[];
+
+
+typedef enum {
+    NGX_HTTP_PORTAL_DB_OK = 0,
+    /* PostgreSQL unreachable, connection lost, queue full */
+    NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+    /* portal_db_timeout passed before the answer */
+    NGX_HTTP_PORTAL_DB_TIMEOUT
+} ngx_http_portal_db_status_e;
+
+
+typedef struct ngx_http_portal_db_query_s  ngx_http_portal_db_query_t;
+typedef struct ngx_http_portal_db_conn_s   ngx_http_portal_db_conn_t;
+
+/*
+ * Called once per query, on the event loop.  With status OK, res is the
+ * statement's result (PGRES_TUPLES_OK, PGRES_COMMAND_OK or a SQL error as
+ * PGRES_FATAL_ERROR), cleared when the handler returns.
+ */
+typedef void (*ngx_http_portal_db_handler_pt)(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res);
+
+
+struct ngx_http_portal_db_query_s {
+    ngx_http_request_t             *request;
+    ngx_http_portal_sql_e           sql;
+
+    int                             nparams;
+    const char                     *values[NGX_HTTP_PORTAL_DB_MAX_PARAMS];
+    int                             lengths[NGX_HTTP_PORTAL_DB_MAX_PARAMS];
+    int                             formats[NGX_HTTP_PORTAL_DB_MAX_PARAMS];
+    /* text rows by default, binary when set (bytea documents) */
+    int                             binary;
+
+    ngx_http_portal_db_handler_pt   handler;
+    void                           *data;
+
+    /* private */
+    ngx_queue_t                     queue;
+    ngx_event_t                     timer;
+    ngx_http_portal_db_conn_t      *conn;
+    ngx_pool_cleanup_t             *cleanup;
+    ngx_uint_t                      state;
+};
+
+
+ngx_http_portal_db_pool_t *ngx_http_portal_db_pool_create(ngx_cycle_t *cycle,
+    ngx_http_portal_main_conf_t *pmcf);
+void ngx_http_portal_db_pool_destroy(ngx_http_portal_db_pool_t *pool);
+
+ngx_http_portal_db_query_t *ngx_http_portal_db_query(ngx_http_request_t *r,
+    ngx_http_portal_sql_e sql, ngx_http_portal_db_handler_pt handler);
+void ngx_http_portal_db_param(ngx_http_portal_db_query_t *q,
+    const char *value, size_t len);
+
+/*
+ * NGX_OK: the handler will be called later, from the event loop.  An HTTP
+ * status (503): nothing was started and the handler will not be called.
+ * A read of the client is armed so that a client that goes away cancels
+ * the query.
+ */
+ngx_int_t ngx_http_portal_db_run(ngx_http_portal_db_query_t *q);
+
+/* the response for a failed query: 503 envelope, or 500 for SQL errors */
+ngx_int_t ngx_http_portal_db_error(ngx_http_request_t *r,
+    ngx_http_portal_db_status_e status, PGresult *res);
+
+
+#endif /* _NGX_HTTP_PORTAL_DB_H_INCLUDED_ */

@@ -1,0 +1,71 @@
+
+/*
+ * Portail Citoyen: GET health, one real round trip to PostgreSQL, for load
+ * balancers and monitoring.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_db.h"
+#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_router.h"
+
+
+static void ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res);
+
+
+ngx_int_t
+ngx_http_portal_health_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_db_query(r, NGX_HTTP_PORTAL_SQL_HEALTH,
+                                 ngx_http_portal_health_done);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_portal_db_run(q);
+    if (rc != NGX_OK) {
+        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                        NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    ngx_http_request_t  *r;
+
+    r = q->request;
+
+    if (status != NGX_HTTP_PORTAL_DB_OK
+        || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1
+        || ngx_strcmp(PQgetvalue(res, 0, 0), "ok") != 0)
+    {
+        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
+                          status == NGX_HTTP_PORTAL_DB_OK
+                          && PQresultStatus(res) == PGRES_FATAL_ERROR
+                          ? res : NULL));
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+                              ngx_http_portal_send_json(r, NGX_HTTP_OK,
+                                  json_pack("{s:s, s:s}", "status", "ok",
+                                            "db", "ok")));
+}

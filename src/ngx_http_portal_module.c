@@ -1,0 +1,471 @@
+
+/*
+ * Portail Citoyen: the module definition, its directives and the content
+ * handler that hands each request of a portal_api location to the router.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sodium.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_db.h"
+#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_router.h"
+
+
+#define NGX_HTTP_PORTAL_SECRET_MIN  32
+#define NGX_HTTP_PORTAL_SECRET_MAX  4096
+
+
+static ngx_int_t ngx_http_portal_handler(ngx_http_request_t *r);
+static char *ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void *ngx_http_portal_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_portal_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_portal_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_portal_init_process(ngx_cycle_t *cycle);
+static void ngx_http_portal_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_portal_pool_size_bounds = {
+    ngx_conf_check_num_bounds, 1, 256
+};
+
+static ngx_conf_num_bounds_t  ngx_http_portal_queue_bounds = {
+    ngx_conf_check_num_bounds, 0, 65536
+};
+
+
+static ngx_conf_enum_t  ngx_http_portal_api_kinds[] = {
+    { ngx_string("citizen"), NGX_HTTP_PORTAL_API_CITIZEN },
+    { ngx_string("agent"), NGX_HTTP_PORTAL_API_AGENT },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_portal_commands[] = {
+
+    { ngx_string("portal_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, db),
+      NULL },
+
+    { ngx_string("portal_db_pool_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, db_pool_size),
+      &ngx_http_portal_pool_size_bounds },
+
+    { ngx_string("portal_db_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, db_timeout),
+      NULL },
+
+    { ngx_string("portal_db_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, db_queue),
+      &ngx_http_portal_queue_bounds },
+
+    { ngx_string("portal_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("portal_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("portal_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, api),
+      &ngx_http_portal_api_kinds },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_portal_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_portal_postconfiguration,     /* postconfiguration */
+
+    ngx_http_portal_create_main_conf,      /* create main configuration */
+    ngx_http_portal_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_portal_create_loc_conf,       /* create location configuration */
+    ngx_http_portal_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_portal_module = {
+    NGX_MODULE_V1,
+    &ngx_http_portal_module_ctx,           /* module context */
+    ngx_http_portal_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_portal_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_portal_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_portal_handler(ngx_http_request_t *r)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    return ngx_http_portal_route(r, plcf->api);
+}
+
+
+static char *
+ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                         *rv;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* routes are found by cutting the location's prefix off the URI */
+
+    if (clcf->named
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+        || clcf->exact_match)
+    {
+        return "must be in a prefix location";
+    }
+
+    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    clcf->handler = ngx_http_portal_handler;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_portal_module);
+
+    if (pmcf->api_file == NULL) {
+        pmcf->api_file = cf->conf_file->file.name.data;
+        pmcf->api_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_portal_main_conf_t *pmcf = conf;
+
+    u_char           *buf;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value;
+    ngx_file_info_t   fi;
+
+    if (pmcf->secret_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    pmcf->secret_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &pmcf->secret_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(pmcf->secret_file.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed",
+                           pmcf->secret_file.data);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    n = -1;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed",
+                           pmcf->secret_file.data);
+        goto done;
+    }
+
+    if (ngx_file_size(&fi) < NGX_HTTP_PORTAL_SECRET_MIN
+        || ngx_file_size(&fi) > NGX_HTTP_PORTAL_SECRET_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must hold from %d to %d random bytes",
+                           pmcf->secret_file.data,
+                           NGX_HTTP_PORTAL_SECRET_MIN,
+                           NGX_HTTP_PORTAL_SECRET_MAX);
+        goto done;
+    }
+
+    buf = ngx_alloc(NGX_HTTP_PORTAL_SECRET_MAX, cf->log);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = read(fd, buf, NGX_HTTP_PORTAL_SECRET_MAX);
+
+    if (n < NGX_HTTP_PORTAL_SECRET_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, n == -1 ? ngx_errno : 0,
+                           "reading \"%s\" gave less than %d bytes",
+                           pmcf->secret_file.data,
+                           NGX_HTTP_PORTAL_SECRET_MIN);
+        n = -1;
+        goto done;
+    }
+
+    /*
+     * The file's bytes are hashed into a key of fixed size, so that any
+     * length of secret gives a full-strength MAC key.
+     */
+
+    if (sodium_init() < 0
+        || crypto_generichash(pmcf->secret, NGX_HTTP_PORTAL_KEY_LEN,
+                              buf, n, NULL, 0) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "libsodium could not derive the cookie key");
+        n = -1;
+    }
+
+done:
+
+    if (buf) {
+        sodium_memzero(buf, NGX_HTTP_PORTAL_SECRET_MAX);
+        ngx_free(buf);
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed",
+                           pmcf->secret_file.data);
+    }
+
+    return n == -1 ? NGX_CONF_ERROR : NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_portal_main_conf_t *pmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (pmcf->thread_pool) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    pmcf->thread_pool_name = value[1];
+
+    /* an unknown name fails at init with "unknown thread pool" and line */
+
+    pmcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (pmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_portal_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    pmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_portal_main_conf_t));
+    if (pmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     pmcf->db = { 0, NULL };
+     *     pmcf->secret_file = { 0, NULL };
+     *     pmcf->thread_pool_name = { 0, NULL };
+     *     pmcf->thread_pool = NULL;
+     *     pmcf->api_file = NULL;
+     *     pmcf->db_pool = NULL;
+     */
+
+    pmcf->db_pool_size = NGX_CONF_UNSET_UINT;
+    pmcf->db_timeout = NGX_CONF_UNSET_MSEC;
+    pmcf->db_queue = NGX_CONF_UNSET_UINT;
+
+    return pmcf;
+}
+
+
+static char *
+ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_portal_main_conf_t *pmcf = conf;
+
+    static ngx_str_t  default_pool = ngx_string("default");
+
+    ngx_conf_init_uint_value(pmcf->db_pool_size, 4);
+    ngx_conf_init_msec_value(pmcf->db_timeout, 5000);
+    ngx_conf_init_uint_value(pmcf->db_queue, 256);
+
+    if (pmcf->db_timeout == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_db_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->thread_pool == NULL) {
+        pmcf->thread_pool_name = default_pool;
+        pmcf->thread_pool = ngx_thread_pool_add(cf, &default_pool);
+        if (pmcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_portal_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_portal_loc_conf_t));
+    if (plcf == NULL) {
+        return NULL;
+    }
+
+    plcf->api = NGX_CONF_UNSET_UINT;
+
+    return plcf;
+}
+
+
+static char *
+ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_portal_loc_conf_t *prev = parent;
+    ngx_http_portal_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->api, prev->api, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_portal_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_portal_module);
+
+    if (pmcf->api_file == NULL) {
+        return NGX_OK;
+    }
+
+    if (pmcf->db.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_api\" needs \"portal_db\" in the http block"
+                      " in %s:%ui", pmcf->api_file, pmcf->api_line);
+        return NGX_ERROR;
+    }
+
+    if (pmcf->secret_file.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_api\" needs \"portal_secret_file\" in the"
+                      " http block in %s:%ui", pmcf->api_file,
+                      pmcf->api_line);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_portal_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_portal_module);
+
+    if (pmcf == NULL || pmcf->db.len == 0) {
+        return NGX_OK;
+    }
+
+    pmcf->thread_pool = ngx_thread_pool_get(cycle, &pmcf->thread_pool_name);
+    if (pmcf->thread_pool == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "thread pool \"%V\" not found",
+                      &pmcf->thread_pool_name);
+        return NGX_ERROR;
+    }
+
+    pmcf->db_pool = ngx_http_portal_db_pool_create(cycle, pmcf);
+    if (pmcf->db_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_portal_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_portal_module);
+
+    if (pmcf && pmcf->db_pool) {
+        ngx_http_portal_db_pool_destroy(pmcf->db_pool);
+        pmcf->db_pool = NULL;
+    }
+}

@@ -1,0 +1,74 @@
+
+/*
+ * Portail Citoyen: types shared by every file of the module.
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_MODULE_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+
+#if !(NGX_THREADS)
+#error ngx_http_portal_module needs nginx built --with-threads
+#endif
+
+
+#define NGX_HTTP_PORTAL_API_CITIZEN  1
+#define NGX_HTTP_PORTAL_API_AGENT    2
+
+#define NGX_HTTP_PORTAL_KEY_LEN      32
+#define NGX_HTTP_PORTAL_MAX_PARAMS   4
+
+
+typedef struct ngx_http_portal_db_pool_s  ngx_http_portal_db_pool_t;
+typedef struct ngx_http_portal_ctx_s      ngx_http_portal_ctx_t;
+
+
+typedef struct {
+    ngx_str_t                   db;
+    ngx_uint_t                  db_pool_size;
+    ngx_msec_t                  db_timeout;
+    ngx_uint_t                  db_queue;
+
+    ngx_str_t                   secret_file;
+    u_char                      secret[NGX_HTTP_PORTAL_KEY_LEN];
+
+    ngx_str_t                   thread_pool_name;
+    ngx_thread_pool_t          *thread_pool;
+
+    /* the first portal_api, for "needs portal_db" errors */
+    u_char                     *api_file;
+    ngx_uint_t                  api_line;
+
+    /* per worker, made in init_process */
+    ngx_http_portal_db_pool_t  *db_pool;
+} ngx_http_portal_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  api;
+} ngx_http_portal_loc_conf_t;
+
+
+typedef ngx_int_t (*ngx_http_portal_handler_pt)(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+
+
+struct ngx_http_portal_ctx_s {
+    ngx_str_t                   path;
+    ngx_str_t                   params[NGX_HTTP_PORTAL_MAX_PARAMS];
+    ngx_uint_t                  nparams;
+};
+
+
+extern ngx_module_t  ngx_http_portal_module;
+
+
+#endif /* _NGX_HTTP_PORTAL_MODULE_H_INCLUDED_ */

@@ -1,0 +1,164 @@
+
+/*
+ * Portail Citoyen: running blocking or CPU-heavy work on the thread pool
+ * configured by portal_thread_pool (Argon2id, captcha drawing, PDF, the
+ * blocking PQcancel), then resuming on the worker's event loop.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_thread.h"
+
+
+typedef struct {
+    ngx_thread_task_t                task;
+    ngx_http_request_t              *r;
+    ngx_pool_cleanup_t              *cleanup;
+    ngx_http_portal_thread_work_pt   work;
+    ngx_http_portal_thread_done_pt   done;
+    ngx_log_t                       *log;
+    size_t                           size;
+    ngx_uint_t                       data[1];
+} ngx_http_portal_thread_ctx_t;
+
+
+static void ngx_http_portal_thread_handler(void *data, ngx_log_t *log);
+static void ngx_http_portal_thread_event(ngx_event_t *ev);
+static void ngx_http_portal_thread_detach(void *data);
+
+
+#define ngx_http_portal_thread_ctx(data)                                     \
+    ((ngx_http_portal_thread_ctx_t *)                                        \
+        ((u_char *) (data) - offsetof(ngx_http_portal_thread_ctx_t, data)))
+
+
+void *
+ngx_http_portal_thread_alloc(ngx_log_t *log, size_t size)
+{
+    ngx_http_portal_thread_ctx_t  *ctx;
+
+    ctx = ngx_calloc(sizeof(ngx_http_portal_thread_ctx_t) + size, log);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ctx->log = log;
+    ctx->size = size;
+
+    return ctx->data;
+}
+
+
+void
+ngx_http_portal_thread_free(void *data)
+{
+    ngx_http_portal_thread_ctx_t  *ctx;
+
+    ctx = ngx_http_portal_thread_ctx(data);
+
+    /* the block may have held passwords */
+    ngx_explicit_memzero(ctx->data, ctx->size);
+    ngx_free(ctx);
+}
+
+
+ngx_int_t
+ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
+    ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done)
+{
+    ngx_http_portal_thread_ctx_t  *ctx;
+    ngx_http_portal_main_conf_t   *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_portal_module);
+    if (pmcf == NULL || pmcf->thread_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx = ngx_http_portal_thread_ctx(data);
+
+    ctx->r = r;
+    ctx->work = work;
+    ctx->done = done;
+
+    if (r) {
+        ctx->cleanup = ngx_pool_cleanup_add(r->pool, 0);
+        if (ctx->cleanup == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->cleanup->handler = ngx_http_portal_thread_detach;
+        ctx->cleanup->data = ctx;
+        ctx->log = r->connection->log;
+    }
+
+    ctx->task.ctx = ctx;
+    ctx->task.handler = ngx_http_portal_thread_handler;
+    ctx->task.event.data = ctx;
+    ctx->task.event.handler = ngx_http_portal_thread_event;
+    ctx->task.event.log = ngx_cycle->log;
+
+    if (ngx_thread_task_post(pmcf->thread_pool, &ctx->task) != NGX_OK) {
+        if (ctx->cleanup) {
+            ctx->cleanup->handler = NULL;
+            ctx->cleanup = NULL;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_portal_thread_handler(void *data, ngx_log_t *log)
+{
+    ngx_http_portal_thread_ctx_t *ctx = data;
+
+    ctx->work(ctx->data);
+}
+
+
+static void
+ngx_http_portal_thread_event(ngx_event_t *ev)
+{
+    ngx_http_portal_thread_ctx_t *ctx = ev->data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->r;
+    c = r ? r->connection : NULL;
+
+    if (ctx->cleanup) {
+        ctx->cleanup->handler = NULL;
+        ctx->cleanup = NULL;
+    }
+
+    if (ctx->done) {
+        ctx->done(r, ctx->data);
+    }
+
+    ngx_http_portal_thread_free(ctx->data);
+
+    /* c outlives r: connections are slots of the cycle's array */
+
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_portal_thread_detach(void *data)
+{
+    ngx_http_portal_thread_ctx_t *ctx = data;
+
+    ctx->r = NULL;
+    ctx->cleanup = NULL;
+}

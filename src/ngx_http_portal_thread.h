@@ -1,0 +1,35 @@
+
+/*
+ * Portail Citoyen: running blocking or CPU-heavy work on the thread pool.
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_THREAD_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_THREAD_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* runs in a pool thread: it may only touch its own data block */
+typedef void (*ngx_http_portal_thread_work_pt)(void *data);
+
+/* runs back on the event loop; r is NULL when the request went away */
+typedef void (*ngx_http_portal_thread_done_pt)(ngx_http_request_t *r,
+    void *data);
+
+
+/*
+ * The data block is allocated off the heap, not from the request's pool:
+ * a client may go away while a thread still works on it.  The caller
+ * copies into it everything the thread reads.
+ */
+void *ngx_http_portal_thread_alloc(ngx_log_t *log, size_t size);
+void ngx_http_portal_thread_free(void *data);
+ngx_int_t ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
+    ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done);
+
+
+#endif /* _NGX_HTTP_PORTAL_THREAD_H_INCLUDED_ */
