@@ -53,11 +53,12 @@ build/%/objs/Makefile: config $(NGX_SRC)/conf_flags
 
 $(MODULE): build/nginx/objs/Makefile $(SOURCES)
 	$(MAKE) -s -C build/nginx -f objs/Makefile modules
-	cp build/nginx/objs/ngx_http_portal_module.so $@
+	@# a new inode: the running master has the old file mapped
+	cp build/nginx/objs/ngx_http_portal_module.so $@.tmp && mv -f $@.tmp $@
 
 $(ASAN_MOD): build/asan/objs/Makefile $(SOURCES)
 	$(MAKE) -s -C build/asan -f objs/Makefile modules
-	cp build/asan/objs/ngx_http_portal_module.so $@
+	cp build/asan/objs/ngx_http_portal_module.so $@.tmp && mv -f $@.tmp $@
 
 # var/: PostgreSQL, logs, mail, nginx's temporary files, the cookie key.
 var/secret.key:
@@ -74,20 +75,27 @@ db: deps var/secret.key
 	ci/pg start var/pg
 	ci/pg migrate var/pg portal
 
+# A reload keeps the module the master loaded first (dlopen() knows the
+# path already): a new build of the module restarts nginx instead.
 run: deps build db
-	@if [ -f var/logs/nginx.pid ] && kill -0 $$(cat var/logs/nginx.pid) \
-	        2>/dev/null; then \
+	@running=; [ -f var/logs/nginx.pid ] \
+	    && kill -0 $$(cat var/logs/nginx.pid) 2>/dev/null && running=1; \
+	if [ -n "$$running" ] && ! cmp -s $(MODULE) var/loaded-module.so; then \
+	    $(RUNAS) $(NGINX_RUN) -t -q || exit 1; \
+	    ci/stop-nginx var/logs/nginx.pid "$(NGINX_RUN)"; running=; \
+	fi; \
+	if [ -n "$$running" ]; then \
 	    $(RUNAS) $(NGINX_RUN) -t -q && $(RUNAS) $(NGINX_RUN) -s reload \
 	    && echo "nginx reloaded"; \
 	else \
+	    cp $(MODULE) var/loaded-module.so; \
 	    $(RUNAS) $(NGINX_RUN) && echo "nginx started"; \
 	fi
 	@ci/wait-http http://127.0.0.1:8080/api/health 200 30
 	@echo "Portail Citoyen: http://127.0.0.1:8080/ (mail in var/mail/new/)"
 
 stop:
-	-@[ -f var/logs/nginx.pid ] && $(NGINX_RUN) -s quit 2>/dev/null \
-	    && echo "nginx stopped"; true
+	@ci/stop-nginx var/logs/nginx.pid "$(NGINX_RUN)"
 	-@ci/pg stop var/pg
 
 # The suite: Test::Nginx-style files against the module, the same again
