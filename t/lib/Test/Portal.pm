@@ -727,7 +727,7 @@ sub ensure_nginx {
 }
 
 # Reload (SIGHUP), with a new config when options are given, and wait
-# until the new workers run.  Returns true when they do, false (and says
+# until the new workers run and the old ones stopped accepting.  Returns true when they do, false (and says
 # why) when nginx refused the config or did not start new workers.
 sub reload_nginx {
     my (%o) = @_;
@@ -751,8 +751,11 @@ sub reload_nginx {
             $refused = $1;
             return 1;
         }
-        my @new = grep { !$old{$_} } worker_pids();
-        return @new == $workers;
+        # New workers are up, and old ones no longer accept connections
+        # (they rename themselves "is shutting down" first) or are gone.
+        my @now = worker_pids();
+        my @new = grep { !$old{$_} } @now;
+        return @new == $workers && @now == @new;
     }, 10);
     if ($refused) {
         diag "nginx refused the new config: $refused";
