@@ -52,7 +52,7 @@ struct ngx_http_portal_db_conn_s {
     ngx_http_portal_conn_state_e   state;
     /* NULL once the query's request went away or timed out */
     ngx_http_portal_db_query_t    *query;
-    ngx_http_portal_sql_e          sql;
+    ngx_http_portal_sql_t         *sql;
     PGresult                      *result;
     ngx_event_t                    retry;
     ngx_msec_t                     backoff;
@@ -73,6 +73,10 @@ struct ngx_http_portal_db_pool_s {
     const char                    *keywords[3];
     const char                    *values[3];
 };
+
+
+/* statement ids of this process; 0 means "not yet numbered" */
+static ngx_uint_t  ngx_http_portal_sql_ids = 1;
 
 
 typedef struct {
@@ -195,7 +199,7 @@ ngx_http_portal_db_pool_destroy(ngx_http_portal_db_pool_t *pool)
 
 
 ngx_http_portal_db_query_t *
-ngx_http_portal_db_query(ngx_http_request_t *r, ngx_http_portal_sql_e sql,
+ngx_http_portal_db_query(ngx_http_request_t *r, ngx_http_portal_sql_t *sql,
     ngx_http_portal_db_handler_pt handler)
 {
     ngx_http_portal_db_query_t  *q;
@@ -230,6 +234,7 @@ ngx_http_portal_db_param(ngx_http_portal_db_query_t *q, const char *value,
 ngx_int_t
 ngx_http_portal_db_run(ngx_http_portal_db_query_t *q)
 {
+    ngx_log_t                    *log;
     ngx_queue_t                  *qu;
     ngx_http_request_t           *r;
     ngx_http_portal_db_conn_t    *conn;
@@ -237,32 +242,42 @@ ngx_http_portal_db_run(ngx_http_portal_db_query_t *q)
     ngx_http_portal_main_conf_t  *pmcf;
 
     r = q->request;
+    log = r ? r->connection->log : ngx_cycle->log;
 
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
-    pool = pmcf->db_pool;
+    pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_portal_module);
+    pool = pmcf ? pmcf->db_pool : NULL;
+
+    if (q->sql->id == 0 && ngx_http_portal_sql_ids < NGX_HTTP_PORTAL_SQL_MAX) {
+        q->sql->id = ngx_http_portal_sql_ids++;
+    }
 
     if (pool == NULL
-        || q->nparams != ngx_http_portal_sql[q->sql].nparams)
+        || q->nparams != q->sql->nparams
+        || q->sql->id == 0)
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "portal: statement \"%s\" cannot run",
-                      ngx_http_portal_sql[q->sql].name);
+                      q->sql->name);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (q->cleanup == NULL) {
+    if (r && q->cleanup == NULL) {
         q->cleanup = ngx_pool_cleanup_add(r->pool, 0);
         if (q->cleanup == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    q->cleanup->handler = ngx_http_portal_db_cleanup;
-    q->cleanup->data = q;
+    if (q->cleanup) {
+        q->cleanup->handler = ngx_http_portal_db_cleanup;
+        q->cleanup->data = q;
+    }
 
+    q->state = NGX_HTTP_PORTAL_QUERY_NEW;
     q->timer.handler = ngx_http_portal_db_timeout;
     q->timer.data = q;
-    q->timer.log = r->connection->log;
+    q->timer.log = log;
 
     while (!ngx_queue_empty(&pool->idle)) {
         qu = ngx_queue_head(&pool->idle);
@@ -282,19 +297,17 @@ ngx_http_portal_db_run(ngx_http_portal_db_query_t *q)
     }
 
     if (pool->nwaiting >= pmcf->db_queue) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, log, 0,
                       "portal: %ui statements already wait for PostgreSQL"
                       " (portal_db_queue)", pool->nwaiting);
-        q->cleanup->handler = NULL;
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+        goto unavailable;
     }
 
     if (!ngx_http_portal_db_alive(pool)) {
         ngx_http_portal_db_kick(pool);
 
         if (!ngx_http_portal_db_alive(pool)) {
-            q->cleanup->handler = NULL;
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
+            goto unavailable;
         }
     }
 
@@ -308,11 +321,19 @@ started:
 
     /* notice a client that goes away while it waits */
 
-    if (r->read_event_handler == ngx_http_block_reading) {
+    if (r && r->read_event_handler == ngx_http_block_reading) {
         r->read_event_handler = ngx_http_test_reading;
     }
 
     return NGX_OK;
+
+unavailable:
+
+    if (q->cleanup) {
+        q->cleanup->handler = NULL;
+    }
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
 }
 
 
@@ -764,7 +785,7 @@ ngx_http_portal_db_send(ngx_http_portal_db_conn_t *conn)
     ngx_http_portal_db_query_t  *q;
 
     q = conn->query;
-    sql = &ngx_http_portal_sql[conn->sql];
+    sql = conn->sql;
 
     if (conn->state == NGX_HTTP_PORTAL_CONN_PREPARING) {
         ok = PQsendPrepare(conn->pg, sql->name, sql->text, sql->nparams,
@@ -838,7 +859,7 @@ ngx_http_portal_db_result(ngx_http_portal_db_conn_t *conn)
 
         if (PQresultStatus(res) == PGRES_COMMAND_OK) {
             PQclear(res);
-            conn->prepared[conn->sql] = 1;
+            conn->prepared[conn->sql->id] = 1;
 
             if (q == NULL) {
                 ngx_http_portal_db_release(conn);
@@ -858,7 +879,7 @@ ngx_http_portal_db_result(ngx_http_portal_db_conn_t *conn)
 
         ngx_log_error(NGX_LOG_ALERT, conn->pool->log, 0,
                       "portal: preparing \"%s\" failed: %s",
-                      ngx_http_portal_sql[conn->sql].name,
+                      conn->sql->name,
                       PQresultErrorMessage(res));
 
         /* fall through */
@@ -948,8 +969,9 @@ ngx_http_portal_db_start(ngx_http_portal_db_conn_t *conn,
 
     conn->query = q;
     conn->sql = q->sql;
-    conn->state = conn->prepared[q->sql] ? NGX_HTTP_PORTAL_CONN_QUERYING
-                                         : NGX_HTTP_PORTAL_CONN_PREPARING;
+    conn->state = conn->prepared[q->sql->id]
+                  ? NGX_HTTP_PORTAL_CONN_QUERYING
+                  : NGX_HTTP_PORTAL_CONN_PREPARING;
     q->conn = conn;
     q->state = NGX_HTTP_PORTAL_QUERY_RUNNING;
 
@@ -1129,11 +1151,15 @@ ngx_http_portal_db_done(ngx_http_portal_db_query_t *q,
         q->cleanup->handler = NULL;
     }
 
-    c = q->request->connection;
+    c = q->request ? q->request->connection : NULL;
 
     q->handler(q, status, res);
 
-    ngx_http_run_posted_requests(c);
+    /* c outlives the request: connections are slots of the cycle's array */
+
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
@@ -1146,12 +1172,12 @@ ngx_http_portal_db_timeout(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "portal: PostgreSQL did not answer \"%s\" in time"
-                  " (portal_db_timeout)", ngx_http_portal_sql[q->sql].name);
+                  " (portal_db_timeout)", q->sql->name);
 
     if (q->state == NGX_HTTP_PORTAL_QUERY_WAITING) {
         pool = ((ngx_http_portal_main_conf_t *)
-                ngx_http_get_module_main_conf(q->request,
-                                              ngx_http_portal_module))
+                ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                    ngx_http_portal_module))
                ->db_pool;
 
         ngx_queue_remove(&q->queue);
@@ -1191,7 +1217,7 @@ ngx_http_portal_db_cleanup(void *data)
     case NGX_HTTP_PORTAL_QUERY_RUNNING:
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                       "portal: client went away, cancelling \"%s\"",
-                      ngx_http_portal_sql[q->sql].name);
+                      q->sql->name);
         ngx_http_portal_db_abandon(q->conn);
         break;
 

@@ -21,22 +21,21 @@
 #define NGX_HTTP_PORTAL_DB_MAX_PARAMS  16
 
 
-/* every statement the module runs: prepared once per connection */
+/*
+ * A statement, defined by the file that runs it.  Each connection prepares
+ * it on first use; names are unique across the module ("portal_" + file +
+ * purpose).  No statement is ever built from input: values are parameters.
+ */
 
-typedef enum {
-    NGX_HTTP_PORTAL_SQL_HEALTH = 0,
-    NGX_HTTP_PORTAL_SQL_MAX
-} ngx_http_portal_sql_e;
-
+#define NGX_HTTP_PORTAL_SQL_MAX  256
 
 typedef struct {
     const char                     *name;
     const char                     *text;
     int                             nparams;
+    /* private: set on first use, per process */
+    ngx_uint_t                      id;
 } ngx_http_portal_sql_t;
-
-
-extern ngx_http_portal_sql_t  ngx_http_portal_sql[];
 
 
 typedef enum {
@@ -60,9 +59,13 @@ typedef void (*ngx_http_portal_db_handler_pt)(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 
 
+/*
+ * A query of a request comes from ngx_http_portal_db_query(); background
+ * work (mail delivery) zeroes one of its own and leaves request NULL.
+ */
 struct ngx_http_portal_db_query_s {
     ngx_http_request_t             *request;
-    ngx_http_portal_sql_e           sql;
+    ngx_http_portal_sql_t          *sql;
 
     int                             nparams;
     const char                     *values[NGX_HTTP_PORTAL_DB_MAX_PARAMS];
@@ -88,7 +91,7 @@ ngx_http_portal_db_pool_t *ngx_http_portal_db_pool_create(ngx_cycle_t *cycle,
 void ngx_http_portal_db_pool_destroy(ngx_http_portal_db_pool_t *pool);
 
 ngx_http_portal_db_query_t *ngx_http_portal_db_query(ngx_http_request_t *r,
-    ngx_http_portal_sql_e sql, ngx_http_portal_db_handler_pt handler);
+    ngx_http_portal_sql_t *sql, ngx_http_portal_db_handler_pt handler);
 void ngx_http_portal_db_param(ngx_http_portal_db_query_t *q,
     const char *value, size_t len);
 

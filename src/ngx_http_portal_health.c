@@ -19,6 +19,13 @@ static void ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 
 
+/* a SQL function: a test may make it slow or block it on a lock */
+
+static ngx_http_portal_sql_t  ngx_http_portal_health_sql = {
+    "portal_health", "SELECT portal.health()", 0, 0
+};
+
+
 ngx_int_t
 ngx_http_portal_health_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
@@ -26,7 +33,7 @@ ngx_http_portal_health_handler(ngx_http_request_t *r,
     ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
-    q = ngx_http_portal_db_query(r, NGX_HTTP_PORTAL_SQL_HEALTH,
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_health_sql,
                                  ngx_http_portal_health_done);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

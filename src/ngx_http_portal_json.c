@@ -13,6 +13,8 @@
 #include "ngx_http_portal_json.h"
 
 
+static void ngx_http_portal_json_body(ngx_http_request_t *r);
+static void ngx_http_portal_json_free(void *data);
 static ngx_int_t ngx_http_portal_add_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 
@@ -25,6 +27,162 @@ static ngx_str_t  ngx_http_portal_no_store = ngx_string("no-store");
 static ngx_str_t  ngx_http_portal_nosniff_name =
     ngx_string("X-Content-Type-Options");
 static ngx_str_t  ngx_http_portal_nosniff = ngx_string("nosniff");
+
+
+ngx_int_t
+ngx_http_portal_read_json(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
+    ngx_http_portal_handler_pt next)
+{
+    ngx_int_t    rc;
+    ngx_str_t   *type;
+
+    type = r->headers_in.content_type ? &r->headers_in.content_type->value
+                                      : NULL;
+
+    if (type == NULL
+        || type->len < sizeof("application/json") - 1
+        || ngx_strncasecmp(type->data, (u_char *) "application/json",
+                           sizeof("application/json") - 1)
+           != 0)
+    {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_portal_send_error(r,
+                                          NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                          "unsupported_media_type",
+                                          "Les données doivent être"
+                                          " envoyées en JSON"
+                                          " (application/json).");
+    }
+
+    ctx->next = next;
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_portal_json_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_portal_json_body(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_str_t               body;
+    json_t                 *json;
+    json_error_t            err;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_portal_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    if (ngx_http_portal_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    json = json_loadb((char *) body.data, body.len,
+                      JSON_REJECT_DUPLICATES, &err);
+
+    if (json == NULL || !json_is_object(json)) {
+        json_decref(json);
+        ngx_http_finalize_request(r,
+            ngx_http_portal_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
+                                       "Le corps de la requête n'est pas"
+                                       " un objet JSON valide."));
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_http_portal_json_free;
+    cln->data = json;
+    ctx->json = json;
+
+    rc = ctx->next(r, ctx);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+ngx_int_t
+ngx_http_portal_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    body->len = 0;
+    body->data = (u_char *) "";
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    /* JSON bodies are small: client_max_body_size bounds them */
+
+    p = ngx_pnalloc(r->pool, (size_t) len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last
+                                                    - b->file_pos),
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    *p = '\0';
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_portal_json_free(void *data)
+{
+    json_decref(data);
+}
 
 
 ngx_int_t

@@ -14,6 +14,19 @@
 
 #include <jansson.h>
 
+#include "ngx_http_portal_module.h"
+
+
+/*
+ * Reads the whole request body as a JSON object into ctx->json, then calls
+ * next() (which returns as a content handler would).  A body that is not a
+ * JSON object gets 400, another Content-Type 415, and next() is not called.
+ */
+ngx_int_t ngx_http_portal_read_json(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_http_portal_handler_pt next);
+
+/* the whole body in one buffer of the request's pool */
+ngx_int_t ngx_http_portal_body(ngx_http_request_t *r, ngx_str_t *body);
 
 /* both take the reference to json (it is released here) */
 ngx_int_t ngx_http_portal_send_json(ngx_http_request_t *r,

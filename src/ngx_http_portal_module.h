@@ -65,6 +65,16 @@ struct ngx_http_portal_ctx_s {
     ngx_str_t                   path;
     ngx_str_t                   params[NGX_HTTP_PORTAL_MAX_PARAMS];
     ngx_uint_t                  nparams;
+
+    /* the parsed body of a JSON request */
+    json_t                     *json;
+    ngx_http_portal_handler_pt  next;
+
+    /* the session, once checked */
+    ngx_str_t                   login;
+
+    /* per handler */
+    void                       *data;
 };
 
 
