@@ -189,11 +189,9 @@ ngx_int_t
 ngx_http_portal_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json)
 {
-    char         *text;
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    char       *text;
+    ngx_int_t   rc;
+    ngx_str_t   s;
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -206,17 +204,32 @@ ngx_http_portal_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = ngx_strlen(text);
+    s.data = (u_char *) text;
+    s.len = ngx_strlen(text);
 
-    b = ngx_create_temp_buf(r->pool, len + 1);
+    rc = ngx_http_portal_send_raw(r, status, &s);
+
+    free(text);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_portal_send_raw(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *text)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    b = ngx_create_temp_buf(r->pool, text->len + 1);
     if (b == NULL) {
-        free(text);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, text, len);
+    b->last = ngx_cpymem(b->last, text->data, text->len);
     *b->last++ = '\n';
-    free(text);
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

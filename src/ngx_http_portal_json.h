@@ -35,6 +35,10 @@ ngx_int_t ngx_http_portal_send_error_fields(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     json_t *fields);
 
+/* a JSON document already serialised (by PostgreSQL) */
+ngx_int_t ngx_http_portal_send_raw(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *text);
+
 #define ngx_http_portal_send_error(r, status, code, message)                 \
     ngx_http_portal_send_error_fields(r, status, code, message, NULL)
 

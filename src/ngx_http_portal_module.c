@@ -14,7 +14,9 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_json.h"
+#include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_router.h"
+#include "ngx_http_portal_session.h"
 
 
 #define NGX_HTTP_PORTAL_SECRET_MIN  32
@@ -98,6 +100,63 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       0,
       NULL },
 
+    { ngx_string("portal_captcha_font"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, captcha_font),
+      NULL },
+
+    { ngx_string("portal_captcha_test_answer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, captcha_test_answer),
+      NULL },
+
+    { ngx_string("portal_maildir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, maildir),
+      NULL },
+
+    { ngx_string("portal_mail_from"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, mail_from),
+      NULL },
+
+    { ngx_string("portal_mail_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, mail_interval),
+      NULL },
+
+    { ngx_string("portal_cookie_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("portal_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, public_url),
+      NULL },
+
+    { ngx_string("portal_upload_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF
+                        |NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, upload_max_size),
+      NULL },
+
     { ngx_string("portal_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_portal_api,
@@ -110,7 +169,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_portal_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_portal_variables,             /* preconfiguration */
     ngx_http_portal_postconfiguration,     /* postconfiguration */
 
     ngx_http_portal_create_main_conf,      /* create main configuration */
@@ -337,6 +396,7 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
     pmcf->db_pool_size = NGX_CONF_UNSET_UINT;
     pmcf->db_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->db_queue = NGX_CONF_UNSET_UINT;
+    pmcf->mail_interval = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }
@@ -352,6 +412,35 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->db_pool_size, 4);
     ngx_conf_init_msec_value(pmcf->db_timeout, 5000);
     ngx_conf_init_uint_value(pmcf->db_queue, 256);
+    ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
+
+    if (pmcf->captcha_font.data == NULL) {
+        ngx_str_set(&pmcf->captcha_font,
+                    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf");
+    }
+
+    if (pmcf->maildir.len
+        && ngx_conf_full_name(cf->cycle, &pmcf->maildir, 0) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->mail_from.data == NULL) {
+        ngx_str_set(&pmcf->mail_from,
+                    "Mairie - Mon Compte Citoyen <ne-pas-repondre@localhost>");
+    }
+
+    if (pmcf->db.data && pmcf->db.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_db\" must not be empty");
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->captcha_test_answer.data) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"portal_captcha_test_answer\" is set: every captcha"
+                      " has the same answer, which is for tests only");
+    }
 
     if (pmcf->db_timeout == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -381,7 +470,15 @@ ngx_http_portal_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     plcf->public_url = { 0, NULL };
+     */
+
     plcf->api = NGX_CONF_UNSET_UINT;
+    plcf->cookie_secure = NGX_CONF_UNSET;
+    plcf->upload_max_size = NGX_CONF_UNSET_SIZE;
 
     return plcf;
 }
@@ -394,6 +491,26 @@ ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_portal_loc_conf_t *conf = child;
 
     ngx_conf_merge_uint_value(conf->api, prev->api, 0);
+    ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
+    ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
+    ngx_conf_merge_size_value(conf->upload_max_size, prev->upload_max_size,
+                              10 * 1024 * 1024);
+
+    if (conf->upload_max_size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_upload_max_size\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->public_url.len
+        && ngx_strncmp(conf->public_url.data, "http://", 7) != 0
+        && ngx_strncmp(conf->public_url.data, "https://", 8) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_public_url\" must start with http://"
+                           " or https://");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -450,6 +567,10 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
 
     pmcf->db_pool = ngx_http_portal_db_pool_create(cycle, pmcf);
     if (pmcf->db_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_portal_outbox_init(cycle, pmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -20,6 +20,11 @@
 #endif
 
 
+#ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
+#define NGX_HTTP_UNPROCESSABLE_ENTITY  422
+#endif
+
+
 #define NGX_HTTP_PORTAL_API_CITIZEN  1
 #define NGX_HTTP_PORTAL_API_AGENT    2
 
@@ -43,6 +48,13 @@ typedef struct {
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
 
+    ngx_str_t                   captcha_font;
+    ngx_str_t                   captcha_test_answer;
+
+    ngx_str_t                   maildir;
+    ngx_str_t                   mail_from;
+    ngx_msec_t                  mail_interval;
+
     /* the first portal_api, for "needs portal_db" errors */
     u_char                     *api_file;
     ngx_uint_t                  api_line;
@@ -54,11 +66,27 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                  api;
+    ngx_flag_t                  cookie_secure;
+    ngx_str_t                   public_url;
+    size_t                      upload_max_size;
 } ngx_http_portal_loc_conf_t;
 
 
 typedef ngx_int_t (*ngx_http_portal_handler_pt)(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
+
+
+typedef struct {
+    /* the account's id, as text (a UUID) */
+    u_char                      id[40];
+    uint32_t                    epoch;
+    time_t                      expires;
+    ngx_uint_t                  flags;
+
+    /* from PostgreSQL, once checked */
+    ngx_str_t                   login;
+    ngx_uint_t                  validated;
+} ngx_http_portal_session_t;
 
 
 struct ngx_http_portal_ctx_s {
@@ -70,8 +98,13 @@ struct ngx_http_portal_ctx_s {
     json_t                     *json;
     ngx_http_portal_handler_pt  next;
 
-    /* the session, once checked */
-    ngx_str_t                   login;
+    /* the route's entry in the router's table */
+    void                       *route;
+
+    /* the citizen's session: has_session once read, checked once auth */
+    ngx_http_portal_session_t   session;
+    unsigned                    has_session:1;
+    unsigned                    auth:1;
 
     /* per handler */
     void                       *data;

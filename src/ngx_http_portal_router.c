@@ -12,33 +12,101 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_router.h"
+#include "ngx_http_portal_session.h"
 
 
 #define NGX_HTTP_PORTAL_READ   (NGX_HTTP_GET|NGX_HTTP_HEAD)
+
+
+#define NGX_HTTP_PORTAL_UNSAFE                                               \
+    (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH|NGX_HTTP_DELETE)
 
 
 typedef struct {
     ngx_uint_t                   methods;
     const char                  *pattern;
     ngx_http_portal_handler_pt   handler;
-    /* the handler reads the request body itself */
-    ngx_uint_t                   body;
+    ngx_uint_t                   flags;
 } ngx_http_portal_route_t;
 
 
+static ngx_int_t ngx_http_portal_after_body(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_after_auth(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 static ngx_uint_t ngx_http_portal_match(const char *pattern, ngx_str_t *path,
     ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
 
 
+#define J  NGX_HTTP_PORTAL_JSON
+#define A  NGX_HTTP_PORTAL_AUTH
+#define V  NGX_HTTP_PORTAL_VALIDATED
+#define B  NGX_HTTP_PORTAL_BODY
+#define R  NGX_HTTP_PORTAL_RESET
+
 static ngx_http_portal_route_t  ngx_http_portal_citizen_routes[] = {
 
     { NGX_HTTP_PORTAL_READ, "health",
       ngx_http_portal_health_handler, 0 },
 
+    { NGX_HTTP_PORTAL_READ, "security-questions",
+      ngx_http_portal_questions_handler, 0 },
+
+    { NGX_HTTP_POST, "captcha",
+      ngx_http_portal_captcha_create_handler, 0 },
+    { NGX_HTTP_PORTAL_READ, "captcha/{id}.png",
+      ngx_http_portal_captcha_png_handler, 0 },
+    { NGX_HTTP_PORTAL_READ, "captcha/{id}.wav",
+      ngx_http_portal_captcha_wav_handler, 0 },
+
+    { NGX_HTTP_POST, "accounts",
+      ngx_http_portal_account_create_handler, J },
+
+    { NGX_HTTP_POST, "session",
+      ngx_http_portal_session_create_handler, J },
+    { NGX_HTTP_PORTAL_READ, "session",
+      ngx_http_portal_session_get_handler, 0 },
+    { NGX_HTTP_DELETE, "session",
+      ngx_http_portal_session_delete_handler, 0 },
+
+    { NGX_HTTP_POST, "password/question",
+      ngx_http_portal_password_question_handler, J },
+    { NGX_HTTP_POST, "password/reset",
+      ngx_http_portal_password_reset_handler, J },
+    { NGX_HTTP_POST, "password",
+      ngx_http_portal_password_change_handler, J|A|R },
+
+    { NGX_HTTP_PORTAL_READ, "me",
+      ngx_http_portal_me_get_handler, A },
+    { NGX_HTTP_PATCH, "me",
+      ngx_http_portal_me_patch_handler, J|A|V },
+    { NGX_HTTP_POST, "me/members",
+      ngx_http_portal_member_create_handler, J|A|V },
+    { NGX_HTTP_PORTAL_READ, "me/members/{id}",
+      ngx_http_portal_member_get_handler, A },
+    { NGX_HTTP_PATCH, "me/members/{id}",
+      ngx_http_portal_member_patch_handler, J|A|V },
+
+    { NGX_HTTP_POST, "me/documents",
+      ngx_http_portal_document_upload_handler, A|B },
+    { NGX_HTTP_PORTAL_READ, "me/documents",
+      ngx_http_portal_document_list_handler, A },
+    { NGX_HTTP_PORTAL_READ, "me/documents/{id}",
+      ngx_http_portal_document_get_handler, A },
+
+    { NGX_HTTP_PORTAL_READ, "me/export",
+      ngx_http_portal_export_handler, A },
+
     { 0, NULL, NULL, 0 }
 };
+
+#undef J
+#undef A
+#undef V
+#undef B
+#undef R
 
 
 static ngx_http_portal_route_t  ngx_http_portal_agent_routes[] = {
@@ -124,11 +192,79 @@ ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api)
                                           " aucun service du portail.");
     }
 
-    if (!route->body) {
+    ctx->route = route;
+
+    if ((r->method & NGX_HTTP_PORTAL_UNSAFE)
+        && ngx_http_portal_csrf_check(r) != NGX_OK)
+    {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN, "csrf",
+                                          "Jeton anti-falsification absent"
+                                          " ou invalide : rechargez la"
+                                          " page.");
+    }
+
+    if (route->flags & NGX_HTTP_PORTAL_JSON) {
+        return ngx_http_portal_read_json(r, ctx, ngx_http_portal_after_body);
+    }
+
+    if (!(route->flags & NGX_HTTP_PORTAL_BODY)) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
         }
+    }
+
+    return ngx_http_portal_after_body(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_portal_after_body(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+{
+    ngx_http_portal_route_t  *route;
+
+    route = ctx->route;
+
+    if (route->flags & NGX_HTTP_PORTAL_AUTH) {
+        return ngx_http_portal_auth(r, ctx, ngx_http_portal_after_auth);
+    }
+
+    return route->handler(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_portal_after_auth(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+{
+    ngx_http_portal_route_t  *route;
+
+    route = ctx->route;
+
+    /* a temporary password's session may only set a new password */
+
+    if ((ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET)
+        && !(route->flags & NGX_HTTP_PORTAL_RESET))
+    {
+        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN,
+                                          "password_change_required",
+                                          "Choisissez d'abord un nouveau"
+                                          " mot de passe.");
+    }
+
+    if ((route->flags & NGX_HTTP_PORTAL_VALIDATED)
+        && !ctx->session.validated)
+    {
+        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN,
+                                          "account_not_validated",
+                                          "Votre compte n'est pas encore"
+                                          " validé par la mairie : il ne"
+                                          " peut pas être modifié pour"
+                                          " l'instant. Vos démarches restent"
+                                          " possibles.");
     }
 
     return route->handler(r, ctx);

@@ -23,56 +23,63 @@ my $conf = <<"CONF";
         $slow
 CONF
 
-ok(start_nginx(workers => 2, config => $conf), 'start_nginx with 2 workers');
-my $master = nginx_pid();
-my @workers = worker_pids();
-is(scalar @workers, 2, 'worker_pids lists 2 workers');
+SKIP: {
+    skip 'no worker processes under valgrind', 17 if sanitizer() eq 'valgrind';
 
-# Concurrent requests, collected together.
-my @h = map { http_start(GET => '/t') } 1 .. 8;
-my @res = http_collect(@h);
-is(scalar(grep { ($_->{status} // 0) == 200 && $_->{body} eq 'v1' } @res), 8,
-   'http_start/http_collect: 8 concurrent requests answered');
+    ok(start_nginx(workers => 2, config => $conf),
+       'start_nginx with 2 workers');
+    my $master = nginx_pid();
+    my @workers = worker_pids();
+    is(scalar @workers, 2, 'worker_pids lists 2 workers');
 
-# A request that cannot finish in time reports a timeout, in time.
-my $res = http_request(GET => '/slow', timeout => 0.5);
-like($res->{error} // '', qr/timeout/, 'a slow response times out');
-cmp_ok($res->{elapsed}, '<', 2 * timeout_factor(), '... promptly');
+    # Concurrent requests, collected together.
+    my @h = map { http_start(GET => '/t') } 1 .. 8;
+    my @res = http_collect(@h);
+    is(scalar(grep { ($_->{status} // 0) == 200 && $_->{body} eq 'v1' } @res),
+       8, 'http_start/http_collect: 8 concurrent requests answered');
 
-# http_wait(any => 1) returns as soon as one response is complete.
-my $slow_h = http_start(GET => '/slow', timeout => 5);
-my $fast_h = http_start(GET => '/t');
-my @done = http_wait([$slow_h, $fast_h], any => 1, timeout => 3);
-ok(@done == 1 && $done[0] == $fast_h, 'http_wait any => 1 gives the fast one');
-http_abort($slow_h);
-ok($slow_h->done, 'http_abort closes a request in flight');
+    # A request that cannot finish in time reports a timeout, in time.
+    my $res = http_request(GET => '/slow', timeout => 0.5);
+    like($res->{error} // '', qr/timeout/, 'a slow response times out');
+    cmp_ok($res->{elapsed}, '<', 2 * timeout_factor(), '... promptly');
 
-# error_log_since sees what the request made nginx write.
-my $off = error_log_offset();
-$res = http_request(GET => '/files/nothing-here.txt');
-is($res->{status}, 404, 'a missing file is 404');
-ok(wait_until(sub { error_log_since($off) =~ /nothing-here\.txt.*No such file/ },
-              3, 'the open() error'),
-   'error_log_since has the open() error');
+    # http_wait(any => 1) returns as soon as one response is complete.
+    my $slow_h = http_start(GET => '/slow', timeout => 5);
+    my $fast_h = http_start(GET => '/t');
+    my @done = http_wait([$slow_h, $fast_h], any => 1, timeout => 3);
+    ok(@done == 1 && $done[0] == $fast_h,
+       'http_wait any => 1 gives the fast one');
+    http_abort($slow_h);
+    ok($slow_h->done, 'http_abort closes a request in flight');
 
-# Reload with a changed config: same master, new workers, new behaviour.
-$off = error_log_offset();
-(my $conf2 = $conf) =~ s/"v1"/"v2"/;
-ok(reload_nginx(workers => 2, config => $conf2), 'reload_nginx');
-is(nginx_pid(), $master, '... keeps the master');
-my @new = worker_pids();
-ok(@new == 2 && !grep({ my $w = $_; grep { $_ == $w } @workers } @new),
-   '... and runs 2 new workers');
-is(http_request(GET => '/t')->{body}, 'v2', '... with the new config');
-ok(wait_until(sub { !grep { kill 0, $_ } @workers }, 5, 'old workers exit'),
-   'the old workers exit');
-check_error_log($off, 'no alert, crit or emerg since the reload');
+    # error_log_since sees what the request made nginx write.
+    my $off = error_log_offset();
+    $res = http_request(GET => '/files/nothing-here.txt');
+    is($res->{status}, 404, 'a missing file is 404');
+    ok(wait_until(sub {
+           error_log_since($off) =~ /nothing-here\.txt.*No such file/
+       }, 3, 'the open() error'),
+       'error_log_since has the open() error');
 
-# A HEAD request has no body even though nginx says how long it would be.
-$res = http_request(HEAD => '/t');
-ok($res->{status} == 200 && $res->{body} eq '', 'HEAD: 200 without a body');
+    # Reload with a changed config: same master, new workers, new behaviour.
+    $off = error_log_offset();
+    (my $conf2 = $conf) =~ s/"v1"/"v2"/;
+    ok(reload_nginx(workers => 2, config => $conf2), 'reload_nginx');
+    is(nginx_pid(), $master, '... keeps the master');
+    my @new = worker_pids();
+    ok(@new == 2 && !grep({ my $w = $_; grep { $_ == $w } @workers } @new),
+       '... and runs 2 new workers');
+    is(http_request(GET => '/t')->{body}, 'v2', '... with the new config');
+    ok(wait_until(sub { !grep { kill 0, $_ } @workers }, 5, 'old workers exit'),
+       'the old workers exit');
+    check_error_log($off, 'no alert, crit or emerg since the reload');
 
-ok(stop_nginx() && !nginx_running(), 'stop_nginx');
+    # A HEAD request has no body even though nginx says how long it would be.
+    $res = http_request(HEAD => '/t');
+    ok($res->{status} == 200 && $res->{body} eq '', 'HEAD: 200 without a body');
+
+    ok(stop_nginx() && !nginx_running(), 'stop_nginx');
+}
 
 __DATA__
 

@@ -10,7 +10,7 @@ use Time::HiRes qw(time);
 
 private_pg();               # this file stops and freezes its own cluster
 
-plan tests => 32;
+plan tests => 31;
 
 my $timeout = 1;            # portal_db_timeout, seconds
 my $slack   = 0.6 * timeout_factor();
@@ -40,30 +40,6 @@ sub heals {
                   'health to answer 200 again'),
        "$name: health answers 200 again, by itself");
 }
-
-# One health request that waits on advisory lock 42 while a test session
-# holds it: a query that is in flight for as long as the test wants.
-sub lock_health {
-    psql_query(<<'SQL');
-CREATE OR REPLACE FUNCTION portal.health() RETURNS text
-    LANGUAGE sql VOLATILE
-    AS $$ SELECT CASE WHEN pg_advisory_lock_shared(42)::text = ''
-                      THEN 'never' ELSE 'ok' END $$
-SQL
-}
-
-sub unlock_health {
-    psql_query(<<'SQL');
-CREATE OR REPLACE FUNCTION portal.health() RETURNS text
-    LANGUAGE sql STABLE AS $$ SELECT 'ok'::text $$
-SQL
-}
-
-sub waiting_on_lock {
-    return grep { $_->{state} eq 'active' && $_->{wait_event_type} eq 'Lock' }
-           portal_backends();
-}
-
 
 # --------------------------------------------------------- at first
 
@@ -102,11 +78,11 @@ is_deeply([worker_pids()], \@workers, 'the same worker: nothing crashed');
 
 # --------------------------- PostgreSQL restarts under a query in flight
 
-lock_health();
+health_waits_for_lock(42);
 my $s = pg_session();
 $s->query('SELECT pg_advisory_lock(42)');
 my $h = http_start(GET => '/api/health', timeout => 10);
-ok(wait_until(sub { waiting_on_lock() == 1 }, 5, 'the query to wait'),
+ok(wait_until(sub { backends_waiting_on_lock() == 1 }, 5, 'the query to wait'),
    'a health query waits in PostgreSQL');
 
 my $t0 = time;
@@ -118,7 +94,7 @@ cmp_ok($h->{start} + $res->{elapsed} - $t0, '<', $timeout + $slack,
        '... answered without waiting for a timeout');
 
 pg_start();
-unlock_health();
+health_restore();
 heals('after the restart');
 is_deeply([worker_pids()], \@workers, 'the same worker: nothing crashed');
 

@@ -31,7 +31,7 @@ use Test::Base;                 # blocks(), plan(), ok(), is(), ...
 use Test::More ();
 
 use Cwd qw(abs_path);
-use Errno qw(EAGAIN EINTR EINPROGRESS EWOULDBLOCK);
+use Errno qw(EAGAIN EINTR EWOULDBLOCK);
 use Fcntl qw(:flock O_NONBLOCK F_GETFL F_SETFL);
 use File::Basename qw(basename dirname);
 use File::Path qw(make_path remove_tree);
@@ -40,8 +40,6 @@ use IO::Select;
 use IO::Socket::INET;
 use JSON::PP ();
 use POSIX qw(WNOHANG);
-use Scalar::Util qw(blessed);
-use Socket qw(SOL_SOCKET SO_REUSEADDR);
 use Time::HiRes qw(time);
 
 our @EXPORT = (
@@ -55,7 +53,7 @@ our @EXPORT = (
     # nginx
     qw(start_nginx stop_nginx reload_nginx nginx_pid worker_pids
        nginx_running servroot port error_log_offset error_log_since
-       access_log_since check_error_log timeout_factor),
+       access_log_since check_error_log timeout_factor sanitizer),
 
     # HTTP clients
     qw(http_request http_start http_wait http_collect http_abort
@@ -63,7 +61,8 @@ our @EXPORT = (
 
     # PostgreSQL
     qw(private_pg pg_stop pg_start pg_freeze pg_thaw psql_query pg_session
-       portal_backends test_db conninfo pg_host),
+       portal_backends backends_waiting_on_lock health_waits_for_lock
+       health_restore test_db conninfo pg_host),
 
     # misc
     qw(wait_until write_file read_file),
@@ -149,6 +148,7 @@ $SIG{TERM} = sub { diag "terminated"; exit 143 };
 
 sub servroot       { $ServRoot }
 sub timeout_factor { $Factor }
+sub sanitizer      { $Sanitize }    # '', 'asan' or 'valgrind'
 
 sub port {
     $Port //= pick_port();
@@ -286,13 +286,13 @@ sub process_table {
 
 sub prepare_servroot {
     # A previous run that was killed may have left its nginx behind.
-    my $old = read_file("$ServRoot/logs/nginx.pid");
-    if ($old =~ /(\d+)/ && pid_alive($1)
-        && read_file("/proc/$1/cmdline") =~ /nginx/)
+    my ($old) = read_file("$ServRoot/logs/nginx.pid") =~ /(\d+)/;
+    if ($old && pid_alive($old)
+        && read_file("/proc/$old/cmdline") =~ /nginx/)
     {
-        kill 'TERM', $1;
-        wait_until(sub { !pid_alive($1) }, 5);
-        kill 'KILL', $1 if pid_alive($1);
+        kill 'TERM', $old;
+        wait_until(sub { !pid_alive($old) }, 5);
+        kill 'KILL', $old if pid_alive($old);
     }
 
     # Keep a private PostgreSQL cluster (pg/) from run to run: initdb is
@@ -392,7 +392,8 @@ sub ensure_db {
             ci_pg('migrate', $dir, 'portal_template');
         }
         drop_stale_dbs();
-        psql_raw('postgres', qq{CREATE DATABASE "$DbName" TEMPLATE portal_template});
+        psql_raw('postgres',
+                 qq{CREATE DATABASE "$DbName" TEMPLATE portal_template});
         close $lock;
     }
     $DbReady = 1;
@@ -424,17 +425,51 @@ sub psql_query {
 }
 
 # The module's connections to the test database, as hashes with pid,
-# state, wait_event_type, query, application_name.
+# state, wait_event_type, application_name, query_start (epoch) and query.
 sub portal_backends {
     my @rows = psql_query(
-        "SELECT pid, state, coalesce(wait_event_type, ''), "
-      . "application_name, regexp_replace(query, '\\s+', ' ', 'g') "
-      . "FROM pg_stat_activity "
-      . "WHERE datname = current_database() AND usename = 'portal'");
+        "SELECT pid, state, coalesce(wait_event_type, ''), application_name,"
+      . " coalesce(extract(epoch FROM query_start)::text, ''),"
+      . " regexp_replace(query, '\\s+', ' ', 'g')"
+      . " FROM pg_stat_activity"
+      . " WHERE datname = current_database() AND usename = 'portal'");
     return map {
         { pid => $_->[0], state => $_->[1], wait_event_type => $_->[2],
-          application_name => $_->[3], query => $_->[4] }
+          application_name => $_->[3], query_start => $_->[4],
+          query => $_->[5] }
     } @rows;
+}
+
+# Those of portal_backends() whose query waits for a lock.
+sub backends_waiting_on_lock {
+    my @w = grep { $_->{state} eq 'active' && $_->{wait_event_type} eq 'Lock' }
+            portal_backends();
+    return @w;
+}
+
+# Make portal.health() wait for advisory lock $key (shared, released at the
+# end of its transaction): while a pg_session holds the lock, every health
+# query stays in flight, without any sleep.
+sub health_waits_for_lock {
+    my ($key) = @_;
+    $key //= 42;
+    die "the lock key must be a number\n" unless $key =~ /\A\d+\z/;
+    psql_query(<<"SQL");
+CREATE OR REPLACE FUNCTION portal.health() RETURNS text
+    LANGUAGE plpgsql VOLATILE
+    AS \$\$ BEGIN
+        PERFORM pg_advisory_xact_lock_shared($key);
+        RETURN 'ok';
+    END \$\$
+SQL
+}
+
+# portal.health() as the schema defines it.
+sub health_restore {
+    psql_query(<<'SQL');
+CREATE OR REPLACE FUNCTION portal.health() RETURNS text
+    LANGUAGE sql STABLE AS $$ SELECT 'ok'::text $$
+SQL
 }
 
 sub need_private_pg {
@@ -698,7 +733,11 @@ sub stop_nginx {
 
 sub reap_valgrind_child {
     return unless $ValgrindChild;
-    $ValgrindChild = undef if waitpid($ValgrindChild, WNOHANG) != 0;
+    my $pid = waitpid $ValgrindChild, WNOHANG;
+    return if $pid == 0;
+    push @Problems, "nginx under valgrind exited with status " . ($? >> 8)
+        if $pid == $ValgrindChild && $? != 0;
+    $ValgrindChild = undef;
 }
 
 # Start (or restart, when the config differs) nginx.  Options:
@@ -727,8 +766,9 @@ sub ensure_nginx {
 }
 
 # Reload (SIGHUP), with a new config when options are given, and wait
-# until the new workers run and the old ones stopped accepting.  Returns true when they do, false (and says
-# why) when nginx refused the config or did not start new workers.
+# until the new workers run and the old ones stopped accepting.  Returns
+# true when they do, false (and says why) when nginx refused the config or
+# did not start new workers.
 sub reload_nginx {
     my (%o) = @_;
     my $pid = nginx_pid() or do { diag "reload_nginx: nginx is not running";
@@ -856,25 +896,22 @@ sub http_wait {
     my ($handles, %o) = @_;
     my $until = defined $o{timeout} ? time + $o{timeout} * $Factor : undef;
 
+    my $passes = 0;
     while (1) {
-        my @open = grep { !$_->{done} } @$handles;
-        my @done = grep { $_->{done} } @$handles;
-        return @done if !@open || ($o{any} && @done);
-
         my $now = time;
-        for my $h (@open) {
-            next if $now < $h->{deadline};
+        for my $h (grep { !$_->{done} && $now >= $_->{deadline} } @$handles) {
             $h->{error} = 'timeout: no complete response in time';
             $h->{timed_out} = 1;
             $h->finish;
         }
-        @open = grep { !$_->{done} } @open;
-        next unless @open;
-        return @done if defined $until && $now >= $until;
+        my @open = grep { !$_->{done} } @$handles;
+        my @done = grep { $_->{done} } @$handles;
+        return @done if !@open || ($o{any} && @done);
+        # at least one pass over the sockets, even with timeout => 0
+        return @done if $passes++ && defined $until && $now >= $until;
 
-        my $wait = 0.1;
         my $sel = IO::Select->new(map { $_->{sock} } @open);
-        for my $ready ($sel->can_read($wait)) {
+        for my $ready ($sel->can_read(0.05)) {
             my ($h) = grep { $_->{sock} && $_->{sock} == $ready } @open;
             next unless $h;
             my $n = sysread $ready, my $chunk, 65536;
@@ -1112,7 +1149,8 @@ sub run_block {
     }
 
     check_logs($s, $log_off, $acc_off, $res);
-    check_error_log($log_off, "$name - no alert, crit or emerg in the error log");
+    check_error_log($log_off,
+                    "$name - no alert, crit or emerg in the error log");
 }
 
 sub check_response {

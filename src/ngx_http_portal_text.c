@@ -1,0 +1,436 @@
+
+/*
+ * Portail Citoyen: text rules of the portal: UTF-8, accent folding, the
+ * login "prénom.nom", security answers, names and the common checks of
+ * citizens' data.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_portal_text.h"
+
+
+static uint32_t ngx_http_portal_utf8_next(const u_char **p,
+    const u_char *last);
+static const char *ngx_http_portal_fold_char(uint32_t ch, char *ascii);
+
+
+/* U+00C0 to U+017F, folded to ASCII; "" for signs that are not letters */
+
+static const char  *ngx_http_portal_latin[] = {
+    /* U+00C0 */
+    "A", "A", "A", "A", "A", "A", "AE", "C",
+    "E", "E", "E", "E", "I", "I", "I", "I",
+    "D", "N", "O", "O", "O", "O", "O", "",
+    "O", "U", "U", "U", "U", "Y", "TH", "ss",
+    /* U+00E0 */
+    "a", "a", "a", "a", "a", "a", "ae", "c",
+    "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "",
+    "o", "u", "u", "u", "u", "y", "th", "y",
+    /* U+0100 */
+    "A", "a", "A", "a", "A", "a", "C", "c",
+    "C", "c", "C", "c", "C", "c", "D", "d",
+    "D", "d", "E", "e", "E", "e", "E", "e",
+    "E", "e", "E", "e", "G", "g", "G", "g",
+    /* U+0120 */
+    "G", "g", "G", "g", "H", "h", "H", "h",
+    "I", "i", "I", "i", "I", "i", "I", "i",
+    "I", "i", "IJ", "ij", "J", "j", "K", "k",
+    "k", "L", "l", "L", "l", "L", "l", "L",
+    /* U+0140 */
+    "l", "L", "l", "N", "n", "N", "n", "N",
+    "n", "n", "N", "n", "O", "o", "O", "o",
+    "O", "o", "OE", "oe", "R", "r", "R", "r",
+    "R", "r", "S", "s", "S", "s", "S", "s",
+    /* U+0160 */
+    "S", "s", "T", "t", "T", "t", "T", "t",
+    "U", "u", "U", "u", "U", "u", "U", "u",
+    "U", "u", "U", "u", "W", "w", "Y", "y",
+    "Y", "Z", "z", "Z", "z", "Z", "z", "s"
+};
+
+
+static uint32_t
+ngx_http_portal_utf8_next(const u_char **p, const u_char *last)
+{
+    uint32_t  ch;
+
+    /* ngx_utf8_decode() is for non-ASCII bytes only */
+
+    if (**p < 0x80) {
+        return *(*p)++;
+    }
+
+    ch = ngx_utf8_decode((u_char **) p, last - *p);
+
+    if (ch == 0xfffffffe) {
+        /* truncated sequence: it does not advance */
+        *p = last;
+    }
+
+    return ch;
+}
+
+
+ssize_t
+ngx_http_portal_utf8_len(const u_char *p, size_t len)
+{
+    ssize_t        n;
+    uint32_t       ch;
+    const u_char  *last;
+
+    last = p + len;
+    n = 0;
+
+    while (p < last) {
+        ch = ngx_http_portal_utf8_next(&p, last);
+
+        if (ch > 0x10ffff || ch < 0x20 || (ch >= 0x7f && ch < 0xa0)) {
+            return -1;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
+static const char *
+ngx_http_portal_fold_char(uint32_t ch, char *ascii)
+{
+    if (ch < 0x80) {
+        ascii[0] = (char) ch;
+        ascii[1] = '\0';
+        return ascii;
+    }
+
+    if (ch >= 0xc0 && ch <= 0x17f) {
+        return ngx_http_portal_latin[ch - 0xc0];
+    }
+
+    return NULL;
+}
+
+
+ngx_uint_t
+ngx_http_portal_valid_name(const u_char *p, size_t len)
+{
+    char           ascii[2];
+    uint32_t       ch;
+    ngx_uint_t     letters;
+    const char    *f;
+    const u_char  *last;
+
+    last = p + len;
+    letters = 0;
+
+    if (ngx_http_portal_utf8_len(p, len) > 100) {
+        return 0;
+    }
+
+    while (p < last) {
+        ch = ngx_http_portal_utf8_next(&p, last);
+
+        if (ch == ' ' || ch == '-' || ch == '\'' || ch == 0x2019) {
+            continue;
+        }
+
+        if (ch < 0x80) {
+            if ((ch | 0x20) < 'a' || (ch | 0x20) > 'z') {
+                return 0;
+            }
+
+            letters++;
+            continue;
+        }
+
+        f = ngx_http_portal_fold_char(ch, ascii);
+
+        if (f == NULL || *f == '\0') {
+            return 0;
+        }
+
+        letters++;
+    }
+
+    return letters > 0;
+}
+
+
+ngx_int_t
+ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
+    const char *last, ngx_str_t *out)
+{
+    char            ascii[2];
+    u_char         *p, *start, *end;
+    size_t          len;
+    uint32_t        ch;
+    ngx_uint_t      part;
+    const char     *f, *src;
+    const u_char   *s, *send;
+
+    len = ngx_strlen(first) + ngx_strlen(last);
+
+    /* a code point folds to two letters at most, from two bytes at least */
+
+    p = ngx_pnalloc(pool, len * 2 + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (part = 0; part < 2; part++) {
+        src = part ? last : first;
+        s = (const u_char *) src;
+        send = s + ngx_strlen(src);
+        start = p;
+
+        while (s < send) {
+            ch = ngx_http_portal_utf8_next(&s, send);
+
+            if (ch == ' ' || ch == '-' || ch == '\'' || ch == 0x2019) {
+                if (p > start && p[-1] != '-') {
+                    *p++ = '-';
+                }
+
+                continue;
+            }
+
+            f = ngx_http_portal_fold_char(ch, ascii);
+            if (f == NULL) {
+                continue;
+            }
+
+            for ( /* void */ ; *f; f++) {
+                if ((*f | 0x20) >= 'a' && (*f | 0x20) <= 'z') {
+                    *p++ = (u_char) (*f | 0x20);
+                }
+            }
+        }
+
+        while (p > start && p[-1] == '-') {
+            p--;
+        }
+
+        if (p == start) {
+            return NGX_DECLINED;
+        }
+
+        if (part == 0) {
+            *p++ = '.';
+        }
+    }
+
+    end = p;
+    out->len = end - out->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_portal_fold_words(ngx_pool_t *pool, const char *in, ngx_str_t *out)
+{
+    char           ascii[2];
+    u_char        *p;
+    size_t         len;
+    uint32_t       ch;
+    const char    *f;
+    const u_char  *s, *send;
+
+    len = ngx_strlen(in);
+
+    p = ngx_pnalloc(pool, len * 2 + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    s = (const u_char *) in;
+    send = s + len;
+
+    while (s < send) {
+        ch = ngx_http_portal_utf8_next(&s, send);
+
+        f = ngx_http_portal_fold_char(ch, ascii);
+        if (f == NULL || *f == '\0') {
+            f = " ";
+        }
+
+        for ( /* void */ ; *f; f++) {
+            if ((*f >= '0' && *f <= '9')
+                || ((*f | 0x20) >= 'a' && (*f | 0x20) <= 'z'))
+            {
+                *p++ = (u_char) ((*f >= 'A' && *f <= 'Z') ? (*f | 0x20)
+                                                          : *f);
+
+            } else if (p > out->data && p[-1] != ' ') {
+                *p++ = ' ';
+            }
+        }
+    }
+
+    while (p > out->data && p[-1] == ' ') {
+        p--;
+    }
+
+    *p = '\0';
+    out->len = p - out->data;
+
+    return out->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_uint_t
+ngx_http_portal_valid_date(const char *s, ngx_uint_t past)
+{
+    ngx_int_t   y, m, d, days;
+    ngx_tm_t    tm;
+    ngx_uint_t  i;
+
+    static ngx_int_t  mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+                                  30, 31 };
+
+    if (ngx_strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+        return 0;
+    }
+
+    for (i = 0; i < 10; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) {
+            return 0;
+        }
+    }
+
+    y = ngx_atoi((u_char *) s, 4);
+    m = ngx_atoi((u_char *) s + 5, 2);
+    d = ngx_atoi((u_char *) s + 8, 2);
+
+    if (y < 1900 || m < 1 || m > 12 || d < 1) {
+        return 0;
+    }
+
+    days = mdays[m - 1];
+
+    if (m == 2 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+        days = 28;
+    }
+
+    if (d > days) {
+        return 0;
+    }
+
+    if (past) {
+        ngx_gmtime(ngx_time(), &tm);
+
+        if (y * 10000 + m * 100 + d
+            > tm.ngx_tm_year * 10000 + tm.ngx_tm_mon * 100 + tm.ngx_tm_mday)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_uint_t
+ngx_http_portal_valid_email(const char *s)
+{
+    size_t       len;
+    ngx_uint_t   at, dot;
+    const char  *p;
+
+    len = ngx_strlen(s);
+
+    if (len < 3 || len > 254) {
+        return 0;
+    }
+
+    at = 0;
+    dot = 0;
+
+    for (p = s; *p; p++) {
+        if ((u_char) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>'
+            || *p == '(' || *p == ')' || *p == ',' || *p == ';'
+            || *p == '"' || *p == '\\')
+        {
+            return 0;
+        }
+
+        if (*p == '@') {
+            if (at || p == s) {
+                return 0;
+            }
+
+            at = p - s;
+            continue;
+        }
+
+        if (at && *p == '.' && p[-1] != '@' && p[1] != '\0') {
+            dot = 1;
+        }
+    }
+
+    return at && dot;
+}
+
+
+ngx_uint_t
+ngx_http_portal_valid_phone(const char *s)
+{
+    ngx_uint_t   digits;
+    const char  *p;
+
+    if (ngx_strlen(s) > 30) {
+        return 0;
+    }
+
+    digits = 0;
+
+    for (p = s; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            digits++;
+
+        } else if (!(*p == ' ' || *p == '.' || *p == '-'
+                     || (*p == '+' && p == s)))
+        {
+            return 0;
+        }
+    }
+
+    return digits >= 10 && digits <= 15;
+}
+
+
+ngx_uint_t
+ngx_http_portal_valid_uuid(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len != 36) {
+        return 0;
+    }
+
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (p[i] != '-') {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')
+              || (p[i] >= 'A' && p[i] <= 'F')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

@@ -1,0 +1,45 @@
+
+/*
+ * Portail Citoyen: text rules of the portal: UTF-8, accent folding, the
+ * login "prénom.nom", security answers, names and the common checks of
+ * citizens' data.
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_TEXT_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_TEXT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* code points of valid UTF-8 without control characters, or -1 */
+ssize_t ngx_http_portal_utf8_len(const u_char *p, size_t len);
+
+/* a person's name: Latin letters, spaces, hyphens, apostrophes */
+ngx_uint_t ngx_http_portal_valid_name(const u_char *p, size_t len);
+
+/*
+ * "Jean-Éric" "D'Ormesson" -> "jean-eric.d-ormesson": lowercase ASCII,
+ * accents folded (é -> e, ç -> c, œ -> oe, ß -> ss), spaces and
+ * apostrophes -> "-".  NGX_DECLINED when a part folds to nothing.
+ */
+ngx_int_t ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
+    const char *last, ngx_str_t *out);
+
+/*
+ * Lowercase ASCII letters and digits, accents folded, every other run of
+ * characters one space, trimmed: "  Saint-Étienne " -> "saint etienne".
+ * The form in which security answers are hashed and compared.
+ */
+ngx_int_t ngx_http_portal_fold_words(ngx_pool_t *pool, const char *in,
+    ngx_str_t *out);
+
+ngx_uint_t ngx_http_portal_valid_date(const char *s, ngx_uint_t past);
+ngx_uint_t ngx_http_portal_valid_email(const char *s);
+ngx_uint_t ngx_http_portal_valid_phone(const char *s);
+ngx_uint_t ngx_http_portal_valid_uuid(const u_char *p, size_t len);
+
+
+#endif /* _NGX_HTTP_PORTAL_TEXT_H_INCLUDED_ */
