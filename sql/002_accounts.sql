@@ -222,6 +222,7 @@ CREATE INDEX documents_account ON portal.documents (account_id, created_at);
 GRANT SELECT ON portal.security_questions TO portal;
 GRANT SELECT, INSERT, UPDATE ON portal.accounts, portal.members,
     portal.captchas, portal.outbox, portal.login_counters TO portal;
+GRANT DELETE ON portal.captchas TO portal;
 GRANT SELECT, INSERT, DELETE ON portal.auth_failures TO portal;
 GRANT SELECT, INSERT ON portal.documents TO portal;
 GRANT USAGE ON SCHEMA portal TO portal;

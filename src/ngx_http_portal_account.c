@@ -17,6 +17,7 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_account.h"
+#include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
@@ -605,7 +606,7 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
     }
 
     if (captcha_answer == NULL || *captcha_answer == '\0'
-        || ngx_strlen(captcha_answer) > 16)
+        || ngx_strlen(captcha_answer) > NGX_HTTP_PORTAL_CAPTCHA_MAX)
     {
         ngx_http_portal_field(fields, "", "captcha_answer",
                               "Recopiez le texte de l'image.");
@@ -1181,12 +1182,7 @@ ngx_http_portal_member_patch_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    member.data = ngx_pstrdup(r->pool, &ctx->params[0]);
-    if (member.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    member.len = ctx->params[0].len;
+    member = ctx->params[0];
 
     return ngx_http_portal_json_query(r, &ngx_http_portal_member_update_sql,
                                       0, ngx_http_portal_account_id(ctx, &id),

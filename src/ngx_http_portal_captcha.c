@@ -52,7 +52,7 @@
 #define NGX_HTTP_PORTAL_CAPTCHA_WAV_HDR   44
 #define NGX_HTTP_PORTAL_CAPTCHA_TEXT      512
 
-#define NGX_HTTP_PORTAL_CAPTCHA_ERRLEN    128
+#define NGX_HTTP_PORTAL_CAPTCHA_ERRLEN    256
 #define NGX_HTTP_PORTAL_CAPTCHA_ALT       256
 
 
@@ -76,7 +76,6 @@ typedef struct {
     u_char                           *out;
     size_t                            out_len;
     size_t                            out_size;
-    ngx_uint_t                        overflow;
 
     /* 0, or the status to answer with and why, for the log */
     ngx_uint_t                        status;
@@ -91,6 +90,14 @@ struct ngx_http_portal_captcha_media_s {
     ngx_http_portal_thread_work_pt    work;
     void                            (*free)(void *p);
 };
+
+
+/* a file sent from where it was made, freed with the request */
+
+typedef struct {
+    void                             *data;
+    void                            (*free)(void *p);
+} ngx_http_portal_captcha_file_t;
 
 
 static void ngx_http_portal_captcha_created(ngx_http_portal_db_query_t *q,
@@ -125,6 +132,8 @@ static int ngx_http_portal_captcha_speech(short *wav, int n,
     espeak_EVENT *events);
 static u_char *ngx_http_portal_captcha_spell(u_char *p, u_char *last,
     ngx_http_portal_captcha_job_t *job);
+static u_char *ngx_http_portal_captcha_le(u_char *p, uint32_t v,
+    ngx_uint_t bytes);
 static void ngx_http_portal_captcha_wav_header(
     ngx_http_portal_captcha_job_t *job, uint32_t rate);
 
@@ -140,9 +149,9 @@ static ngx_int_t ngx_http_portal_captcha_header(ngx_http_request_t *r,
 
 
 /*
- * No look-alikes on the picture (0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B, U/V) nor
- * in French speech, where the names of B, D, P, T, V rhyme ("bé", "dé")
- * and M, N sound alike: 20 characters, 20^6 answers.
+ * Nothing to mistake on the picture (at most one of 0/O, 1/I, 2/Z, 5/S,
+ * 6/G, 8/B, U/V) nor in French speech, where the names of B, D, P, T, V
+ * rhyme ("bé", "dé") and M, N sound alike: 20 characters, 20^6 answers.
  */
 
 static u_char  ngx_http_portal_captcha_alphabet[] = "ACEFHJKLMRUWXY345789";
@@ -471,12 +480,13 @@ ngx_http_portal_captcha_found(ngx_http_portal_db_query_t *q,
     job->font[pmcf->captcha_font.len] = '\0';
 
     /*
-     * The same captcha always gives the same picture (and voice): asking
+     * The same captcha always gives the same picture (and pitch): asking
      * for it again and again gives nothing to average the noise away.
      * The key is secret, so its noise cannot be foreseen either.
      */
 
-    p = ngx_sprintf(msg, "portal captcha %s %V", media->name, id);
+    p = ngx_snprintf(msg, sizeof(msg), "portal captcha %s %V", media->name,
+                     id);
 
     if (crypto_generichash(job->seed, sizeof(job->seed), msg, p - msg,
                            pmcf->secret, NGX_HTTP_PORTAL_KEY_LEN)
@@ -553,12 +563,6 @@ ngx_http_portal_captcha_done(ngx_http_request_t *r, void *data)
 
     ngx_http_finalize_request(r, rc);
 }
-
-
-typedef struct {
-    void   *data;
-    void  (*free)(void *p);
-} ngx_http_portal_captcha_file_t;
 
 
 static ngx_int_t
@@ -767,7 +771,7 @@ ngx_http_portal_captcha_glyphs(gdImagePtr im,
         glyph[len] = '\0';
         s += len;
 
-        size = (double) ngx_http_portal_captcha_between(job, 21, 26);
+        size = (double) ngx_http_portal_captcha_between(job, 23, 28);
         angle = ngx_http_portal_captcha_between(job, -30, 30) / 100.0;
 
         /* dark: at least 4.5:1 against the lightest background */
@@ -849,12 +853,12 @@ ngx_http_portal_captcha_wave(gdImagePtr src,
 
     /* rows slide sideways a little, columns up and down more */
 
-    ax = ngx_http_portal_captcha_between(job, 15, 30) / 10.0;
-    px = ngx_http_portal_captcha_between(job, 24, 40);
+    ax = ngx_http_portal_captcha_between(job, 10, 20) / 10.0;
+    px = ngx_http_portal_captcha_between(job, 36, 60);
     fx = ngx_http_portal_captcha_between(job, 0, 628) / 100.0;
 
-    ay = ngx_http_portal_captcha_between(job, 30, 55) / 10.0;
-    py = ngx_http_portal_captcha_between(job, 70, 120);
+    ay = ngx_http_portal_captcha_between(job, 30, 50) / 10.0;
+    py = ngx_http_portal_captcha_between(job, 80, 130);
     fy = ngx_http_portal_captcha_between(job, 0, 628) / 100.0;
 
     for (y = 0; y < h; y++) {
@@ -969,9 +973,11 @@ ngx_http_portal_captcha_curve(gdImagePtr im,
     period = ngx_http_portal_captcha_between(job, 90, 180);
     phase = ngx_http_portal_captcha_between(job, 0, 628) / 100.0;
 
-    c = gdTrueColor(ngx_http_portal_captcha_between(job, 50, 120),
-                    ngx_http_portal_captcha_between(job, 50, 120),
-                    ngx_http_portal_captcha_between(job, 50, 120));
+    /* lighter than the text: people tell one from the other */
+
+    c = gdTrueColor(ngx_http_portal_captcha_between(job, 110, 165),
+                    ngx_http_portal_captcha_between(job, 110, 165),
+                    ngx_http_portal_captcha_between(job, 110, 165));
 
     gdImageSetThickness(im, 2);
 

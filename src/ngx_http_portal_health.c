@@ -57,6 +57,8 @@ ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
 {
     ngx_http_request_t  *r;
 
+    static ngx_str_t  health_ok = ngx_string("{\"status\":\"ok\",\"db\":\"ok\"}");
+
     r = q->request;
 
     if (status != NGX_HTTP_PORTAL_DB_OK
@@ -71,8 +73,6 @@ ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    ngx_http_finalize_request(r,
-                              ngx_http_portal_send_json(r, NGX_HTTP_OK,
-                                  json_pack("{s:s, s:s}", "status", "ok",
-                                            "db", "ok")));
+    ngx_http_finalize_request(r, ngx_http_portal_send_raw(r, NGX_HTTP_OK,
+                                                          &health_ok));
 }

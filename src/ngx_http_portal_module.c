@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
@@ -30,6 +31,8 @@ static char *ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
+    void *data);
 static void *ngx_http_portal_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_portal_create_loc_conf(ngx_conf_t *cf);
@@ -46,6 +49,11 @@ static ngx_conf_num_bounds_t  ngx_http_portal_pool_size_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_portal_queue_bounds = {
     ngx_conf_check_num_bounds, 0, 65536
+};
+
+
+static ngx_conf_post_t  ngx_http_portal_answer_post = {
+    ngx_http_portal_check_answer
 };
 
 
@@ -112,7 +120,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, captcha_test_answer),
-      NULL },
+      &ngx_http_portal_answer_post },
 
     { ngx_string("portal_maildir"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -372,6 +380,30 @@ ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_portal_check_answer(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *answer = data;
+
+    ngx_uint_t  i;
+
+    if (answer->len < 4 || answer->len > NGX_HTTP_PORTAL_CAPTCHA_MAX) {
+        return "must have from 4 to 16 letters or digits";
+    }
+
+    for (i = 0; i < answer->len; i++) {
+        if (!((answer->data[i] >= 'a' && answer->data[i] <= 'z')
+              || (answer->data[i] >= 'A' && answer->data[i] <= 'Z')
+              || (answer->data[i] >= '0' && answer->data[i] <= '9')))
+        {
+            return "must have from 4 to 16 letters or digits";
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_portal_create_main_conf(ngx_conf_t *cf)
 {
@@ -422,6 +454,20 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     if (pmcf->maildir.len
         && ngx_conf_full_name(cf->cycle, &pmcf->maildir, 0) != NGX_OK)
     {
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->captcha_font.data[0] != '/'
+        && ngx_conf_full_name(cf->cycle, &pmcf->captcha_font, 1) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->db.len && access((char *) pmcf->captcha_font.data, R_OK) != 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, ngx_errno,
+                      "\"portal_captcha_font\" \"%V\" cannot be read",
+                      &pmcf->captcha_font);
         return NGX_CONF_ERROR;
     }
 

@@ -135,9 +135,10 @@ static struct {
 ngx_int_t
 ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api)
 {
+    u_char                    *p;
     ngx_int_t                  rc;
     ngx_str_t                  path;
-    ngx_uint_t                 allowed;
+    ngx_uint_t                 i, allowed;
     ngx_http_portal_ctx_t     *ctx;
     ngx_http_portal_route_t   *route;
     ngx_http_core_loc_conf_t  *clcf;
@@ -193,6 +194,18 @@ ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api)
     }
 
     ctx->route = route;
+
+    /* ids go to libpq as text parameters: NUL-terminated copies */
+
+    for (i = 0; i < ctx->nparams; i++) {
+        p = ngx_pnalloc(r->pool, ctx->params[i].len + 1);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *ngx_cpymem(p, ctx->params[i].data, ctx->params[i].len) = '\0';
+        ctx->params[i].data = p;
+    }
 
     if ((r->method & NGX_HTTP_PORTAL_UNSAFE)
         && ngx_http_portal_csrf_check(r) != NGX_OK)

@@ -13,6 +13,11 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_thread.h"
 
+#if (NGX_LINUX)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
+
 
 typedef struct {
     ngx_thread_task_t                task;
@@ -20,6 +25,7 @@ typedef struct {
     ngx_pool_cleanup_t              *cleanup;
     ngx_http_portal_thread_work_pt   work;
     ngx_http_portal_thread_done_pt   done;
+    ngx_event_t                      guard;
     ngx_log_t                       *log;
     size_t                           size;
     ngx_uint_t                       data[1];
@@ -29,6 +35,7 @@ typedef struct {
 static void ngx_http_portal_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_portal_thread_event(ngx_event_t *ev);
 static void ngx_http_portal_thread_detach(void *data);
+static void ngx_http_portal_thread_guard(ngx_event_t *ev);
 
 
 #define ngx_http_portal_thread_ctx(data)                                     \
@@ -111,7 +118,22 @@ ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
         return NGX_ERROR;
     }
 
+    /* a graceful shutdown waits for timers only: hold one while working */
+
+    ctx->guard.handler = ngx_http_portal_thread_guard;
+    ctx->guard.data = ctx;
+    ctx->guard.log = ngx_cycle->log;
+    ngx_add_timer(&ctx->guard, 86400000);
+
     return NGX_OK;
+}
+
+
+static void
+ngx_http_portal_thread_guard(ngx_event_t *ev)
+{
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "portal: a thread task runs for a day");
 }
 
 
@@ -119,6 +141,20 @@ static void
 ngx_http_portal_thread_handler(void *data, ngx_log_t *log)
 {
     ngx_http_portal_thread_ctx_t *ctx = data;
+
+#if (NGX_LINUX)
+    static __thread ngx_uint_t  niced;
+
+    /*
+     * Hashing must not starve the workers' event loops of CPU: a pool
+     * thread yields to them (on Linux a thread has its own nice value).
+     */
+
+    if (!niced) {
+        niced = 1;
+        (void) setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10);
+    }
+#endif
 
     ctx->work(ctx->data);
 }
@@ -138,6 +174,10 @@ ngx_http_portal_thread_event(ngx_event_t *ev)
     if (ctx->cleanup) {
         ctx->cleanup->handler = NULL;
         ctx->cleanup = NULL;
+    }
+
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
     }
 
     if (ctx->done) {

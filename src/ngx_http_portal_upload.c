@@ -339,6 +339,7 @@ ngx_http_portal_mp_feed(ngx_http_portal_mp_t *mp, const u_char *p,
             n = mp->header_len;
 
             if (ch != NGX_HTTP_PORTAL_MP_LF
+                || n < 2
                 || mp->header[n - 2] != NGX_HTTP_PORTAL_MP_CR
                 || (n != 2
                     && (n < 4
@@ -496,8 +497,13 @@ ngx_http_portal_mp_headers(ngx_http_portal_mp_t *mp,
     while (p < last) {
         line = p;
 
+        /*
+         * Browsers escape only CR, LF and '"' in a file name: other control
+         * characters arrive as they are, for the display name to drop.
+         */
+
         while (p < last && *p != NGX_HTTP_PORTAL_MP_CR) {
-            if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+            if (*p == NGX_HTTP_PORTAL_MP_LF) {
                 return NGX_HTTP_PORTAL_MP_ERR_HEADER;
             }
 
@@ -1036,7 +1042,7 @@ static void ngx_http_portal_upload_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_portal_upload_feed(ngx_http_request_t *r,
     ngx_http_portal_upload_ctx_t *u, int *status);
 static ngx_int_t ngx_http_portal_upload_check(ngx_http_request_t *r,
-    ngx_http_portal_upload_ctx_t *u);
+    ngx_http_portal_upload_ctx_t *u, ngx_int_t *rc);
 static int ngx_http_portal_upload_begin(void *data,
     ngx_http_portal_mp_part_t *part);
 static int ngx_http_portal_upload_data(void *data, const u_char *p,
@@ -1183,9 +1189,7 @@ ngx_http_portal_upload_body(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_portal_upload_check(r, u);
-
-    if (rc == NGX_OK) {
+    if (ngx_http_portal_upload_check(r, u, &rc) == NGX_OK) {
         rc = u->next(r, ctx, &u->up);
     }
 
@@ -1289,12 +1293,13 @@ ngx_http_portal_upload_feed(ngx_http_request_t *r,
 
 /*
  * A well-formed body: are the fields there and sound, and is the file one
- * of ours?  NGX_OK fills u->up; anything else is an answer already sent.
+ * of ours?  NGX_OK fills u->up; NGX_DECLINED when the answer was sent (or
+ * failed), with what the content handler returns for it in *rc.
  */
 
 static ngx_int_t
 ngx_http_portal_upload_check(ngx_http_request_t *r,
-    ngx_http_portal_upload_ctx_t *u)
+    ngx_http_portal_upload_ctx_t *u, ngx_int_t *rc)
 {
     size_t                     i, n;
     json_t                    *fields;
@@ -1335,9 +1340,11 @@ ngx_http_portal_upload_check(ngx_http_request_t *r,
     }
 
     if (file_error || kind_error) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
         fields = json_object();
         if (fields == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
         }
 
         if ((file_error
@@ -1348,16 +1355,17 @@ ngx_http_portal_upload_check(ngx_http_request_t *r,
                                        json_string(kind_error)) != 0))
         {
             json_decref(fields);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
         }
 
-        return ngx_http_portal_send_error_fields(r,
+        *rc = ngx_http_portal_send_error_fields(r,
                                      NGX_HTTP_UNPROCESSABLE_ENTITY,
                                      "invalid",
                                      "Le document n'a pas pu être"
                                      " enregistré : vérifiez les champs"
                                      " signalés.",
                                      fields);
+        return NGX_DECLINED;
     }
 
     /* what the client says the file is does not count: its bytes do */
@@ -1369,11 +1377,12 @@ ngx_http_portal_upload_check(ngx_http_request_t *r,
                       "portal: upload refused: \"%*s\" is not a PDF, JPEG"
                       " or PNG", u->name_len, u->name);
 
-        return ngx_http_portal_send_error(r,
-                                          NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                          "unsupported_type",
-                                          "Le document doit être un PDF,"
-                                          " une image JPEG ou PNG.");
+        *rc = ngx_http_portal_send_error(r,
+                                         NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                         "unsupported_type",
+                                         "Le document doit être un PDF,"
+                                         " une image JPEG ou PNG.");
+        return NGX_DECLINED;
     }
 
     up = &u->up;

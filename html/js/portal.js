@@ -50,8 +50,11 @@
         login: null,
         validated: null,
         role: null,
-        csrf_token: null
+        csrf_token: null,
+        password_change_required: false
     };
+
+    var compteurId = 0;
 
     /* ------------------------------------------------------------ API */
 
@@ -196,16 +199,31 @@
         return document.getElementById('connexion-message');
     }
 
+    /*
+     * Shows what fits the session: [data-si-anonyme] for a visitor,
+     * [data-si-session] for anybody logged in (the header's "Se déconnecter"),
+     * [data-si-connecte] once logged in for good, [data-si-changement-mdp]
+     * while a temporary password asks for a new one. Then tells the page's
+     * other scripts (event "portail:session").
+     */
     function afficherEtat() {
-        var connecte = session.authenticated === true;
+        var ouverte = session.authenticated === true;
+        var provisoire = ouverte && session.password_change_required === true;
+        var connecte = ouverte && !provisoire;
 
         document.documentElement.setAttribute('data-connecte',
                                               connecte ? 'oui' : 'non');
+        tous('[data-si-session]').forEach(function (el) {
+            el.hidden = !ouverte;
+        });
         tous('[data-si-connecte]').forEach(function (el) {
             el.hidden = !connecte;
         });
         tous('[data-si-anonyme]').forEach(function (el) {
-            el.hidden = connecte;
+            el.hidden = ouverte;
+        });
+        tous('[data-si-changement-mdp]').forEach(function (el) {
+            el.hidden = !provisoire;
         });
         tous('[data-si-non-valide]').forEach(function (el) {
             el.hidden = !(connecte && session.validated === false);
@@ -214,7 +232,7 @@
             el.hidden = !(connecte && session.validated === true);
         });
         tous('[data-login]').forEach(function (el) {
-            el.textContent = connecte && session.login ? session.login : '';
+            el.textContent = ouverte && session.login ? session.login : '';
         });
         tous('[data-role]').forEach(function (el) {
             el.textContent = connecte && session.role ? session.role : '';
@@ -223,6 +241,15 @@
         if (connecte) {
             tous('[data-demandes]').forEach(chargerDemandes);
         }
+
+        var ev;
+        try {
+            ev = new CustomEvent('portail:session', { detail: session });
+        } catch (e) {
+            ev = document.createEvent('CustomEvent');
+            ev.initCustomEvent('portail:session', false, false, session);
+        }
+        document.dispatchEvent(ev);
     }
 
     /* -------------------------------------------------------- session */
@@ -239,12 +266,16 @@
                 session.role = typeof d.role === 'string' ? d.role : null;
                 session.csrf_token = typeof d.csrf_token === 'string'
                                      ? d.csrf_token : null;
+                session.password_change_required =
+                    session.authenticated
+                    && d.password_change_required === true;
             } else {
                 session.connu = false;
                 session.authenticated = false;
                 session.login = null;
                 session.validated = null;
                 session.role = null;
+                session.password_change_required = false;
             }
             return res;
         });
@@ -278,12 +309,276 @@
         formulaire.setAttribute('aria-busy', oui ? 'true' : 'false');
     }
 
+    /* ------------------------------------------------- form errors */
+
+    function idPour(el, prefixe) {
+        if (!el.id) {
+            compteurId += 1;
+            el.id = (prefixe || 'champ') + '-' + compteurId;
+        }
+        return el.id;
+    }
+
+    function ajouterDescription(el, id) {
+        var ids = (el.getAttribute('aria-describedby') || '').split(/\s+/)
+                  .filter(function (x) { return x && x !== id; });
+        ids.push(id);
+        el.setAttribute('aria-describedby', ids.join(' '));
+    }
+
+    function retirerDescription(el, id) {
+        var ids = (el.getAttribute('aria-describedby') || '').split(/\s+/)
+                  .filter(function (x) { return x && x !== id; });
+        if (ids.length) {
+            el.setAttribute('aria-describedby', ids.join(' '));
+        } else {
+            el.removeAttribute('aria-describedby');
+        }
+    }
+
+    /* The controls behind a [data-champ]: itself, or a group's inputs. */
+    function controles(cible) {
+        if (cible.tagName === 'FIELDSET') {
+            return tous('input, select, textarea', cible);
+        }
+        return [cible];
+    }
+
+    function texteSans(el, selecteurExclu) {
+        var copie = el.cloneNode(true);
+        tous(selecteurExclu, copie).forEach(function (x) {
+            x.parentNode.removeChild(x);
+        });
+        return copie.textContent.replace(/\s+/g, ' ').trim();
+    }
+
+    /* What a field is called in the summary: "Enfant 1 – Prénom". */
+    function libelle(cible) {
+        var nom = cible.getAttribute('data-libelle');
+        if (!nom) {
+            if (cible.tagName === 'FIELDSET') {
+                var legende = cible.querySelector('legend');
+                nom = legende ? texteSans(legende, '.groupe__numero') : '';
+            } else {
+                var etiquette = cible.id && cible.form
+                    ? cible.form.querySelector('label[for="' + cible.id + '"]')
+                    : null;
+                nom = etiquette ? texteSans(etiquette, '.facultatif') : '';
+            }
+        }
+        var groupe = cible.parentNode
+                     && cible.parentNode.closest('[data-groupe-libelle]');
+        if (groupe) {
+            nom = groupe.getAttribute('data-groupe-libelle') + ' – ' + nom;
+        }
+        return nom;
+    }
+
+    function effacerErreurs(formulaire) {
+        tous('.champ__erreur', formulaire).forEach(function (p) {
+            tous('[aria-describedby~="' + p.id + '"]', formulaire)
+                .forEach(function (c) { retirerDescription(c, p.id); });
+            p.parentNode.removeChild(p);
+        });
+        tous('[aria-invalid]', formulaire).forEach(function (c) {
+            c.removeAttribute('aria-invalid');
+        });
+        tous('.champ--erreur', formulaire).forEach(function (c) {
+            c.classList.remove('champ--erreur');
+        });
+        tous('.recap-erreurs', formulaire).forEach(function (r) {
+            r.parentNode.removeChild(r);
+        });
+    }
+
+    /*
+     * Shows a failed form: a summary at its top (role "alert") listing every
+     * problem as a link to its field, the message beside each field (tied to
+     * it with aria-describedby, aria-invalid set), focus on the first field
+     * in error. erreurs: {"holder.first_name": "Saisissez le prénom.", ...},
+     * matched with the form's [data-champ] elements; titre: the general
+     * message. Nothing but titre when erreurs is empty.
+     */
+    function afficherErreurs(formulaire, titre, erreurs) {
+        effacerErreurs(formulaire);
+        erreurs = erreurs || {};
+        var lignes = [];
+
+        Object.keys(erreurs).forEach(function (cle) {
+            var message = String(erreurs[cle]);
+            var cible = null;
+            tous('[data-champ]', formulaire).some(function (el) {
+                if (el.getAttribute('data-champ') === cle) {
+                    cible = el;
+                    return true;
+                }
+                return false;
+            });
+            if (!cible) {
+                lignes.push({ message: message });
+                return;
+            }
+            var ctrls = controles(cible);
+            var p = creer('p', 'champ__erreur');
+            p.id = idPour(cible, 'champ') + '-erreur';
+            p.appendChild(creer('span', 'visuellement-cache', 'Erreur : '));
+            p.appendChild(document.createTextNode(message));
+            if (cible.tagName === 'FIELDSET') {
+                var legende = cible.querySelector('legend');
+                var apres = legende;
+                while (apres.nextElementSibling
+                       && apres.nextElementSibling.classList
+                              .contains('champ__aide')) {
+                    apres = apres.nextElementSibling;
+                }
+                apres.parentNode.insertBefore(p, apres.nextSibling);
+                cible.classList.add('champ--erreur');
+            } else {
+                cible.parentNode.insertBefore(p, cible);
+                var champ = cible.closest('.champ');
+                if (champ) {
+                    champ.classList.add('champ--erreur');
+                }
+            }
+            ctrls.forEach(function (c) {
+                c.setAttribute('aria-invalid', 'true');
+                ajouterDescription(c, p.id);
+            });
+            var premier = ctrls.filter(function (c) { return c.checked; })[0]
+                          || ctrls[0];
+            lignes.push({ cible: cible, premier: premier, message: message,
+                          libelle: libelle(cible) });
+        });
+
+        lignes.sort(function (a, b) {
+            if (!a.cible || !b.cible) {
+                return (a.cible ? 0 : 1) - (b.cible ? 0 : 1);
+            }
+            /* eslint-disable-next-line no-bitwise */
+            return a.cible.compareDocumentPosition(b.cible)
+                   & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+        });
+
+        var recap = creer('div', 'recap-erreurs');
+        recap.setAttribute('role', 'alert');
+        recap.tabIndex = -1;
+        recap.appendChild(creer('p', 'recap-erreurs__titre',
+                                titre || 'Certaines informations sont à corriger.'));
+        if (lignes.length) {
+            var ul = creer('ul');
+            lignes.forEach(function (l) {
+                var li = creer('li');
+                if (l.premier) {
+                    var a = creer('a', null, (l.libelle ? l.libelle + ' : ' : '')
+                                             + l.message);
+                    a.href = '#' + idPour(l.premier, 'champ');
+                    a.addEventListener('click', function (ev) {
+                        ev.preventDefault();
+                        l.premier.focus();
+                        l.cible.scrollIntoView({ block: 'center' });
+                    });
+                    li.appendChild(a);
+                } else {
+                    li.textContent = l.message;
+                }
+                ul.appendChild(li);
+            });
+            recap.appendChild(ul);
+        }
+        formulaire.insertBefore(recap, formulaire.firstChild);
+
+        var premiere = lignes.filter(function (l) { return l.premier; })[0];
+        if (premiere) {
+            premiere.premier.focus();
+        } else {
+            recap.focus();
+        }
+        return recap;
+    }
+
+    /* The API's answer to a form: its fields, or one message. */
+    function erreursApi(formulaire, res, contexte) {
+        var champs = res.erreur && res.erreur.fields
+                     && typeof res.erreur.fields === 'object'
+                     ? res.erreur.fields : null;
+        var titre = messageErreur(res, contexte);
+        return afficherErreurs(formulaire, titre, champs);
+    }
+
+    /* Logs in; answers the API's result, the session loaded again. */
+    function ouvrirSession(login, mdp) {
+        return chargerSession().then(function () {
+            return appel('POST', 'session', { login: login, password: mdp });
+        }).then(function (res) {
+            if (!res.ok) {
+                return res;
+            }
+            return chargerSession().then(function () {
+                if (!session.authenticated && res.data
+                    && typeof res.data === 'object') {
+                    session.authenticated = true;
+                    session.login = res.data.login || login;
+                    if (typeof res.data.validated === 'boolean') {
+                        session.validated = res.data.validated;
+                    }
+                    if (typeof res.data.role === 'string') {
+                        session.role = res.data.role;
+                    }
+                    session.password_change_required =
+                        res.data.password_change_required === true;
+                }
+                afficherEtat();
+                return res;
+            });
+        });
+    }
+
+    /* Where the focus goes once logged in. */
+    function focusApresConnexion() {
+        var cible = session.password_change_required
+            ? document.getElementById('nouveau-mdp')
+            : document.getElementById('mon-espace-titre');
+        if (cible) {
+            cible.focus();
+        }
+    }
+
     function initConnexion() {
         var formulaire = document.getElementById('form-connexion');
+        var zone = zoneMessage();
+
+        tous('[data-action="deconnexion"]').forEach(function (bouton) {
+            bouton.addEventListener('click', function () {
+                bouton.disabled = true;
+                appel('DELETE', 'session').then(function (res) {
+                    bouton.disabled = false;
+                    if (!res.ok && res.status !== 401) {
+                        if (zone) {
+                            annoncer(zone, messageErreur(res, 'deconnexion'),
+                                     'erreur');
+                        } else {
+                            window.alert(messageErreur(res, 'deconnexion'));
+                        }
+                        return;
+                    }
+                    return chargerSession().then(function () {
+                        session.authenticated = false;
+                        session.password_change_required = false;
+                        afficherEtat();
+                        annoncer(zone, 'Vous êtes déconnecté.', 'succes');
+                        var champ = document.getElementById('identifiant')
+                                    || document.getElementById('contenu');
+                        if (champ) {
+                            champ.focus();
+                        }
+                    });
+                });
+            });
+        });
+
         if (!formulaire) {
             return;
         }
-        var zone = zoneMessage();
         var champLogin = formulaire.elements.namedItem('login');
         var champMdp = formulaire.elements.namedItem('password');
 
@@ -311,11 +606,7 @@
             occupe(formulaire, true);
             annoncer(zone, 'Connexion en cours…', 'info');
 
-            /* A fresh anti-CSRF token first, then the login itself. */
-            chargerSession().then(function () {
-                return appel('POST', 'session',
-                             { login: login, password: mdp });
-            }).then(function (res) {
+            ouvrirSession(login, mdp).then(function (res) {
                 occupe(formulaire, false);
                 if (!res.ok) {
                     annoncer(zone, messageErreur(res, 'connexion'), 'erreur');
@@ -325,46 +616,63 @@
                     return;
                 }
                 champMdp.value = '';
-                return chargerSession().then(function () {
-                    if (!session.authenticated && res.data
-                        && typeof res.data === 'object') {
-                        session.authenticated = true;
-                        session.login = res.data.login || login;
-                        if (typeof res.data.validated === 'boolean') {
-                            session.validated = res.data.validated;
-                        }
-                        if (typeof res.data.role === 'string') {
-                            session.role = res.data.role;
-                        }
-                    }
-                    afficherEtat();
-                    annoncer(zone, 'Vous êtes connecté.', 'succes');
-                    var titre = document.getElementById('mon-espace-titre');
-                    if (titre) {
-                        titre.focus();
-                    }
-                });
+                annoncer(zone, session.password_change_required
+                         ? 'Vous êtes connecté avec un mot de passe '
+                           + 'temporaire : choisissez maintenant votre '
+                           + 'nouveau mot de passe.'
+                         : 'Vous êtes connecté.', 'succes');
+                focusApresConnexion();
             });
         });
+    }
 
-        tous('[data-action="deconnexion"]').forEach(function (bouton) {
-            bouton.addEventListener('click', function () {
-                bouton.disabled = true;
-                appel('DELETE', 'session').then(function (res) {
-                    bouton.disabled = false;
-                    if (!res.ok && res.status !== 401) {
-                        annoncer(zone, messageErreur(res, 'deconnexion'),
-                                 'erreur');
+    /*
+     * After logging in with the temporary password: the only thing allowed
+     * is choosing a new one.
+     */
+    function initNouveauMdp() {
+        var formulaire = document.getElementById('form-nouveau-mdp');
+        if (!formulaire) {
+            return;
+        }
+        var zone = zoneMessage();
+        var nouveau = formulaire.elements.namedItem('new');
+        var confirmation = formulaire.elements.namedItem('new_confirm');
+
+        formulaire.addEventListener('submit', function (ev) {
+            ev.preventDefault();
+            var erreurs = {};
+            if (nouveau.value.length < 12) {
+                erreurs['new'] = 'Le mot de passe doit compter au moins '
+                                 + '12 caractères.';
+            }
+            if (confirmation.value !== nouveau.value) {
+                erreurs.new_confirm = 'Les deux mots de passe ne sont pas '
+                                      + 'identiques.';
+            }
+            if (Object.keys(erreurs).length) {
+                afficherErreurs(formulaire, null, erreurs);
+                return;
+            }
+            effacerErreurs(formulaire);
+            occupe(formulaire, true);
+            appel('POST', 'password', { 'new': nouveau.value,
+                                        new_confirm: confirmation.value })
+                .then(function (res) {
+                    occupe(formulaire, false);
+                    if (!res.ok) {
+                        erreursApi(formulaire, res, 'mot-de-passe');
                         return;
                     }
+                    nouveau.value = '';
+                    confirmation.value = '';
                     return chargerSession().then(function () {
-                        session.authenticated = false;
                         afficherEtat();
-                        annoncer(zone, 'Vous êtes déconnecté.', 'succes');
-                        champLogin.focus();
+                        annoncer(zone, 'Votre nouveau mot de passe est '
+                                 + 'enregistré.', 'succes');
+                        focusApresConnexion();
                     });
                 });
-            });
         });
     }
 
@@ -636,10 +944,33 @@
         });
     }
 
+    /* Shared with the page scripts (js/compte.js). */
+    window.Portail = {
+        session: session,
+        MESSAGES: MESSAGES,
+        appel: appel,
+        urlApi: urlApi,
+        chargerSession: chargerSession,
+        ouvrirSession: ouvrirSession,
+        afficherEtat: afficherEtat,
+        focusApresConnexion: focusApresConnexion,
+        messageErreur: messageErreur,
+        annoncer: annoncer,
+        creer: creer,
+        tous: tous,
+        occupe: occupe,
+        idPour: idPour,
+        afficherErreurs: afficherErreurs,
+        effacerErreurs: effacerErreurs,
+        erreursApi: erreursApi,
+        dateFr: dateFr
+    };
+
     /* ----------------------------------------------------------- start */
 
     function demarrer() {
         initConnexion();
+        initNouveauMdp();
         initOubli();
         initCatalogue();
         afficherEtat();

@@ -62,7 +62,7 @@ our @EXPORT = (
     # PostgreSQL
     qw(private_pg pg_stop pg_start pg_freeze pg_thaw psql_query pg_session
        portal_backends backends_waiting_on_lock health_waits_for_lock
-       health_restore test_db conninfo pg_host),
+       health_hangs health_restore test_db conninfo pg_host),
 
     # misc
     qw(wait_until write_file read_file),
@@ -464,6 +464,17 @@ CREATE OR REPLACE FUNCTION portal.health() RETURNS text
 SQL
 }
 
+# Make portal.health() sleep for an hour: its queries stay in flight until
+# they are cancelled or the server goes away (their wait_event_type in
+# pg_stat_activity is "Timeout").
+sub health_hangs {
+    psql_query(<<'SQL');
+CREATE OR REPLACE FUNCTION portal.health() RETURNS text
+    LANGUAGE sql VOLATILE
+    AS $$ SELECT 'ok'::text FROM pg_sleep(3600) $$
+SQL
+}
+
 # portal.health() as the schema defines it.
 sub health_restore {
     psql_query(<<'SQL');
@@ -717,8 +728,19 @@ sub stop_nginx {
         return 1;
     }
     kill 'QUIT', $pid;
-    my $gone = wait_until(sub { reap_valgrind_child(); !pid_alive($pid) },
-                          10);
+    my $next_nudge = time + 0.5;
+    my $gone = wait_until(sub {
+        reap_valgrind_child();
+        return 1 unless pid_alive($pid);
+        # Under valgrind a signal may not interrupt epoll_wait(): a
+        # connection wakes the process up so that it sees the signal.
+        if ($Sanitize eq 'valgrind' && time >= $next_nudge) {
+            IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => port(), Timeout => 1);
+            $next_nudge = time + 0.5;
+        }
+        return 0;
+    }, 10);
     unless ($gone) {
         push @Problems, "nginx (pid $pid) did not exit within 10 s of "
                       . "SIGQUIT; killed";
@@ -1016,11 +1038,24 @@ sub match_pattern {
 
 sub pattern_text { ref $_[0] ? "$_[0]" : $_[0] }
 
+my %KnownSection = map { $_ => 1 } qw(
+    main_config http_config config workers no_portal_defaults init timeout
+    must_die request request_body more_headers error_code response_headers
+    response_body response_body_like response_body_json error_log
+    no_error_log ONLY SKIP LAST
+);
+
 # What one block asks for.
 sub block_spec {
     my ($block) = @_;
     my %s;
     $s{name} = $block->name;
+
+    # A misspelt section would silently test nothing.
+    my ($order) = @{ $block->{_section_order} || [] };
+    for my $sec (@{ $order || [] }) {
+        die "$s{name}: unknown section --- $sec\n" unless $KnownSection{$sec};
+    }
     for my $sec (qw(main_config http_config config)) {
         my $v = section($block, $sec);
         $s{$sec} = defined $v ? substitute($v) : '';
@@ -1082,6 +1117,16 @@ sub block_spec {
     $s{response_body_json} = section($block, 'response_body_json');
     $s{error_log}    = [log_patterns(section($block, 'error_log'))];
     $s{no_error_log} = [log_patterns(section($block, 'no_error_log'))];
+
+    if (!defined $s{method} || defined $s{must_die}) {
+        for my $sec (qw(error_code response_headers response_body
+                        response_body_like response_body_json))
+        {
+            next unless defined section($block, $sec);
+            die "$s{name}: --- $sec needs a --- request"
+              . (defined $s{must_die} ? " and no --- must_die\n" : "\n");
+        }
+    }
     return \%s;
 }
 
@@ -1595,5 +1640,76 @@ matches nginx's output.
 Each block counts 2 tests (status or "started", and no alert/crit/emerg
 in its log) plus one per header line, body check and log pattern; a
 must_die block 2 plus one per log pattern.  C<count_tests()> adds them up.
+
+=head1 FILE-LEVEL SETTINGS
+
+C<no_portal_module()> leaves the module out (the harness's self-test);
+C<private_pg()> gives the file its own PostgreSQL cluster in its servroot,
+which C<pg_stop()>, C<pg_start()>, C<pg_freeze()> (SIGSTOP: the server
+hangs) and C<pg_thaw()> control; C<add_block_preprocessor(sub { ... })>
+edits every block (e.g. a default C<--- config>) before the count.
+Call them before C<count_tests()> / C<run_tests()>.
+
+=head1 FUNCTIONS FOR PLAIN-PERL TESTS
+
+=over
+
+=item C<start_nginx(%o)>, C<reload_nginx(%o)>, C<stop_nginx()>
+
+C<%o>: main_config, http_config, config, workers, no_portal_defaults.
+start_nginx restarts only when the config changed; reload_nginx sends
+SIGHUP and waits until the new workers run and the old ones stopped
+accepting (false when nginx refused the config).  stop_nginx sends SIGQUIT
+and waits for the master to exit.  C<nginx_pid()>, C<worker_pids()>,
+C<nginx_running()>.
+
+=item C<http_request($method, $path, %o)>
+
+Options headers (array or hash), body, timeout (10 s), http ('1.1'),
+port.  Returns a hash: status, reason, headers (lower-case names), body,
+elapsed, error (set when there is no complete response).
+
+=item C<http_start(...)>, C<http_wait(\@h, any =E<gt> 1, timeout =E<gt> S)>, C<http_collect(@h)>, C<http_abort($h)>
+
+Requests in flight at once: start them, wait for some or all (IO::Select
+over raw sockets), close one to play a client that goes away.
+C<$h-E<gt>done>, C<$h-E<gt>response>.  C<decode_json_body($res)>.
+
+=item C<error_log_offset()>, C<error_log_since($off)>, C<access_log_since($off)>, C<check_error_log($off, $name)>
+
+The last one is a test: no [alert], [crit] or [emerg] since $off.
+
+=item C<psql_query($sql)>, C<pg_session()>, C<portal_backends()>
+
+psql as the superuser on the file's database (rows, or the first value in
+scalar context); a psql session under the test's control
+(C<-E<gt>query>, C<-E<gt>send>/C<-E<gt>result>, C<-E<gt>close>), e.g. to
+hold an advisory lock; the module's connections in pg_stat_activity.
+C<health_waits_for_lock($key)> makes portal.health() wait for that lock,
+C<health_hangs()> makes it sleep for an hour, C<health_restore()> puts it
+back, C<backends_waiting_on_lock()> lists the
+module's queries that wait.
+
+=item C<wait_until(sub { ... }, $seconds, $what)>
+
+Poll a condition (every 20 ms) until true or the deadline: no sleeps.
+
+=item C<test_db()>, C<conninfo()>, C<pg_host()>, C<servroot()>, C<port()>, C<write_file($path, $data, $mode)>, C<read_file($path, $offset)>, C<timeout_factor()>, C<sanitizer()>
+
+=back
+
+=head1 ENVIRONMENT
+
+C<PORTAL_NGINX> (/usr/sbin/nginx), C<PORTAL_MODULE>
+(build/ngx_http_portal_module.so), C<PORTAL_TEST_PG> (the shared cluster
+that C<make test> started; without it the harness starts
+t/servroot/pg itself and leaves it running: C<ci/pg stop t/servroot/pg>),
+C<PORTAL_SANITIZE=asan> (LD_PRELOAD libasan; any logs/asan.* fails the
+file) or C<PORTAL_SANITIZE=valgrind> (one process, master_process off;
+any valgrind report fails the file).
+
+At the end of a file the harness stops nginx, fails the file when the
+whole error log has [alert], [crit] or [emerg] lines or a sanitizer
+reported something, and drops the file's database.
 
 =cut
