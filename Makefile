@@ -101,13 +101,16 @@ stop:
 # The suite: Test::Nginx-style files against the module, the same again
 # against an AddressSanitizer build, then the browser tests against the
 # server of make run.
+FUZZ_TIME ?= 30
+
+# The template database is made anew: the tests see sql/ as it is now.
 test: deps-test build asan run
+	t/fuzz/run $(FUZZ_TIME)
 	ci/pg start t/servroot/pg
-	ci/pg migrate t/servroot/pg portal_template
+	ci/pg reset t/servroot/pg portal_template
 	PORTAL_TEST_PG=$(TOP)/t/servroot/pg prove -j2 -r t/
 	PORTAL_TEST_PG=$(TOP)/t/servroot/pg PORTAL_SANITIZE=asan \
 	    PORTAL_MODULE=$(TOP)/$(ASAN_MOD) prove -j2 -r t/
-	t/fuzz/run
 	$(MAKE) -s test-browser
 	ci/pg stop t/servroot/pg
 

@@ -101,6 +101,13 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       0,
       NULL },
 
+    { ngx_string("portal_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, session_timeout),
+      NULL },
+
     { ngx_string("portal_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_portal_thread_pool,
@@ -429,6 +436,7 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
     pmcf->db_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->db_queue = NGX_CONF_UNSET_UINT;
     pmcf->mail_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->session_timeout = NGX_CONF_UNSET;
 
     return pmcf;
 }
@@ -445,6 +453,13 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->db_timeout, 5000);
     ngx_conf_init_uint_value(pmcf->db_queue, 256);
     ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
+    ngx_conf_init_value(pmcf->session_timeout, 12 * 3600);
+
+    if (pmcf->session_timeout <= 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_session_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
 
     if (pmcf->captcha_font.data == NULL) {
         ngx_str_set(&pmcf->captcha_font,

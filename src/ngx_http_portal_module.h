@@ -45,6 +45,8 @@ typedef struct {
     ngx_str_t                   secret_file;
     u_char                      secret[NGX_HTTP_PORTAL_KEY_LEN];
 
+    time_t                      session_timeout;
+
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
 

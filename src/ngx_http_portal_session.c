@@ -40,7 +40,6 @@
 #define NGX_HTTP_PORTAL_CSRF_LEN      24
 #define NGX_HTTP_PORTAL_TOKEN_LEN     43
 
-#define NGX_HTTP_PORTAL_SESSION_TTL   (12 * 3600)
 #define NGX_HTTP_PORTAL_RESET_TTL     (30 * 60)
 
 
@@ -484,19 +483,26 @@ ngx_int_t
 ngx_http_portal_session_set(ngx_http_request_t *r, const u_char *account_id,
     uint32_t epoch, ngx_uint_t flags)
 {
-    u_char     key[NGX_HTTP_PORTAL_KEY_LEN], *p;
-    u_char     raw[NGX_HTTP_PORTAL_PAYLOAD_LEN + NGX_HTTP_PORTAL_MAC_LEN];
-    uint64_t   expires;
-    ngx_int_t  i;
-    ngx_str_t  src, value;
+    u_char                       key[NGX_HTTP_PORTAL_KEY_LEN], *p;
+    u_char                       raw[NGX_HTTP_PORTAL_PAYLOAD_LEN
+                                     + NGX_HTTP_PORTAL_MAC_LEN];
+    uint64_t                     expires;
+    ngx_int_t                    i;
+    ngx_str_t                    src, value;
+    ngx_http_portal_main_conf_t  *pmcf;
 
     if (ngx_http_portal_uuid_parse(account_id, raw) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
+
+    /* a temporary password's session lasts as long as the password */
+
     expires = ngx_time() + ((flags & NGX_HTTP_PORTAL_SESSION_RESET)
-                            ? NGX_HTTP_PORTAL_RESET_TTL
-                            : NGX_HTTP_PORTAL_SESSION_TTL);
+                            ? ngx_min(NGX_HTTP_PORTAL_RESET_TTL,
+                                      pmcf->session_timeout)
+                            : pmcf->session_timeout);
 
     p = raw + 16;
     *p++ = (u_char) (epoch >> 24);

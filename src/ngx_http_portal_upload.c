@@ -64,8 +64,8 @@ static int ngx_http_portal_mp_tchar(u_char c);
 static int ngx_http_portal_mp_bchars(const u_char *p, size_t len);
 static int ngx_http_portal_mp_is(const u_char *p, size_t len,
     const char *lower);
-static size_t ngx_http_portal_utf8_decode_strict(const u_char *p, size_t len,
-    uint32_t *cp);
+static size_t ngx_http_portal_upload_utf8_decode(const u_char *p,
+    size_t len, uint32_t *cp);
 static int ngx_http_portal_upload_invisible(uint32_t cp);
 
 
@@ -75,10 +75,8 @@ int
 ngx_http_portal_mp_boundary(const u_char *type, size_t len,
     const u_char **boundary, size_t *boundary_len)
 {
-    u_char        *value;
-    size_t         vlen, nlen;
-    const u_char  *p, *last, *name, *b;
-    size_t         blen;
+    size_t         vlen, nlen, blen;
+    const u_char  *p, *last, *name, *value, *b;
 
     p = type;
     last = type + len;
@@ -139,7 +137,7 @@ ngx_http_portal_mp_boundary(const u_char *type, size_t len,
         /* the type is the request's header: read-only, no unescaping */
 
         if (p < last && *p == '"') {
-            value = (u_char *) ++p;
+            value = ++p;
 
             while (p < last && *p != '"') {
                 if (*p == '\\') {
@@ -163,7 +161,7 @@ ngx_http_portal_mp_boundary(const u_char *type, size_t len,
             vlen = p++ - value;
 
         } else {
-            value = (u_char *) p;
+            value = p;
 
             while (p < last && *p != ';' && *p != ' ' && *p != '\t') {
                 p++;
@@ -474,9 +472,9 @@ ngx_http_portal_mp_fail(ngx_http_portal_mp_t *mp, int status)
 
 
 /*
- * The header section in mp->header, CRLF-terminated lines then an empty
- * line.  Unfolded lines only (RFC 7578 forbids nothing else in practice);
- * Content-Disposition: form-data with a name is required.
+ * The header section in mp->header: CRLF-terminated lines, then an empty
+ * line.  Folded lines are refused (no form sender folds); every part must
+ * have Content-Disposition: form-data with a name (RFC 7578, 4.2).
  */
 
 static int
@@ -880,7 +878,7 @@ ngx_http_portal_upload_utf8_char(const u_char *p, size_t len, uint32_t *cp)
 {
     size_t  n;
 
-    n = ngx_http_portal_utf8_decode_strict(p, len, cp);
+    n = ngx_http_portal_upload_utf8_decode(p, len, cp);
 
     if (n == 0 || *cp < 0x20 || (*cp >= 0x7f && *cp < 0xa0)) {
         return 0;
@@ -893,7 +891,8 @@ ngx_http_portal_upload_utf8_char(const u_char *p, size_t len, uint32_t *cp)
 /* RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF */
 
 static size_t
-ngx_http_portal_utf8_decode_strict(const u_char *p, size_t len, uint32_t *cp)
+ngx_http_portal_upload_utf8_decode(const u_char *p, size_t len,
+    uint32_t *cp)
 {
     size_t    n, i;
     u_char    lo, hi;
@@ -1056,9 +1055,9 @@ ngx_int_t
 ngx_http_portal_upload_read(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_upload_pt next)
 {
-    int                            rc;
+    int                            st;
     size_t                         blen;
-    ngx_int_t                      n;
+    ngx_int_t                      rc;
     ngx_str_t                     *type;
     const u_char                  *b;
     ngx_http_portal_loc_conf_t    *plcf;
@@ -1069,14 +1068,14 @@ ngx_http_portal_upload_read(ngx_http_request_t *r,
     type = r->headers_in.content_type ? &r->headers_in.content_type->value
                                       : NULL;
 
-    rc = (type == NULL) ? NGX_HTTP_PORTAL_MP_ERR_TYPE
+    st = (type == NULL) ? NGX_HTTP_PORTAL_MP_ERR_TYPE
                         : ngx_http_portal_mp_boundary(type->data, type->len,
                                                       &b, &blen);
 
-    if (rc == NGX_HTTP_PORTAL_MP_ERR_TYPE) {
-        n = ngx_http_discard_request_body(r);
-        if (n != NGX_OK) {
-            return n;
+    if (st == NGX_HTTP_PORTAL_MP_ERR_TYPE) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         return ngx_http_portal_send_error(r,
@@ -1086,14 +1085,14 @@ ngx_http_portal_upload_read(ngx_http_request_t *r,
                                           " en multipart/form-data.");
     }
 
-    if (rc != NGX_HTTP_PORTAL_MP_OK) {
+    if (st != NGX_HTTP_PORTAL_MP_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "portal: upload refused: %s",
-                      ngx_http_portal_mp_strerror(rc));
+                      ngx_http_portal_mp_strerror(st));
 
-        n = ngx_http_discard_request_body(r);
-        if (n != NGX_OK) {
-            return n;
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         return ngx_http_portal_upload_bad(r);
@@ -1119,9 +1118,9 @@ ngx_http_portal_upload_read(ngx_http_request_t *r,
         /* no "100 Continue": the client need not send it at all */
         r->expect_tested = 1;
 
-        n = ngx_http_discard_request_body(r);
-        if (n != NGX_OK) {
-            return n;
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         return ngx_http_portal_upload_too_large(r);
@@ -1143,11 +1142,11 @@ ngx_http_portal_upload_read(ngx_http_request_t *r,
 
     ctx->data = u;
 
-    n = ngx_http_read_client_request_body(r, ngx_http_portal_upload_body);
+    rc = ngx_http_read_client_request_body(r, ngx_http_portal_upload_body);
 
-    if (n >= NGX_HTTP_SPECIAL_RESPONSE) {
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         ctx->data = u->data;
-        return n;
+        return rc;
     }
 
     return NGX_DONE;

@@ -49,6 +49,14 @@ our $PDF5K = "%PDF-1.7\n" . ("% filler line of a scanned page\n" x 160)
 
 our $TEXT = "Ceci n'est pas un PDF.\n";
 
+# 700 KB whose bytes often start a delimiter: read from the temporary file
+# in many chunks, with delimiter prefixes across their edges
+our $BIG = "%PDF-1.7\n" . (("\r\n-" . substr($B, 0, 25)
+                            . join('', map { chr } 0 .. 255)) x 2500);
+our $API_BIG = "client_max_body_size 2m;\n"
+             . "location /api/ { portal_api citizen;"
+             . " portal_upload_max_size 1m; }";
+
 my $uuid_re = '\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
             . '[0-9a-f]{12}\z';
 my $time_re = '\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\z';
@@ -147,8 +155,8 @@ sub log_in {
     $res = http_request(POST => '/api/session',
         headers => [Cookie => $csrf // '', 'X-CSRF-Token' => $token,
                     'Content-Type' => 'application/json'],
-        body => JSON::PP::encode_json({ login => $login,
-                                        password => 'pieces-justificatives-2024' }));
+        body => JSON::PP::encode_json({
+            login => $login, password => 'pieces-justificatives-2024' }));
     my ($session) = grep { /\Aportal_session=/ } cookies_of($res);
 
     diag "cannot log in as $login: $res->{status} $res->{body}"
@@ -186,12 +194,12 @@ HEADERS
 });
 
 
-plan tests => count_tests() + 33;
+plan tests => count_tests() + 34;
 
 my $jean = create_account('jean.dupont', 'Jean', 'Dupont');
 my $anne = create_account('anne.martin', 'Anne', 'Martin');
 
-start_nginx(config => $API) or BAIL_OUT('nginx does not start');
+start_nginx(config => $API) or diag('nginx does not start');
 
 my ($cookie, $token, $csrf_only) = log_in('jean.dupont');
 
@@ -260,6 +268,11 @@ is($res->{headers}{'x-content-type-options'}, 'nosniff',
 like($res->{headers}{'cache-control'} // '', qr/no-store/,
      '... nor keep');
 is($res->{headers}{'content-length'}, length $PDF, '... Content-Length');
+
+my ($big) = grep { $_->{filename} eq 'gros.pdf' } @$list;
+$res = api_get("me/documents/" . ($big->{id} // ''), $cookie);
+ok($res->{status} == 200 && $res->{body} eq $BIG,
+   'the 700 KB document comes back whole');
 
 $res = api_get("me/documents/$png->{id}", $cookie, method => 'HEAD');
 ok($res->{status} == 200 && $res->{body} eq ''
@@ -777,6 +790,23 @@ main::upload('identite', 'notes.pdf', 'application/pdf',
 --- error_code: 415
 --- response_body_json eval
 main::error_json('unsupported_type')
+--- error_log
+a client request body is buffered to a temporary file
+--- no_error_log
+[error]
+
+
+
+=== TEST 29: 700 KB in a temporary file, read back in chunks: 201, sha256
+--- config eval
+$main::API_BIG
+--- request
+POST /api/me/documents
+--- request_body eval
+main::upload('identite', 'gros.pdf', 'application/pdf', $main::BIG)
+--- error_code: 201
+--- response_body_json eval
+main::doc_json('identite', 'gros.pdf', 'application/pdf', $main::BIG)
 --- error_log
 a client request body is buffered to a temporary file
 --- no_error_log

@@ -1,7 +1,9 @@
 // Shared helpers for the browser tests: where the portal is, how Chromium is
 // started, how axe-core is injected and how its findings are printed.
 
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,13 @@ const require = createRequire(import.meta.url);
 
 export const BASE_URL = (process.env.PORTAL_BASE_URL || 'http://127.0.0.1:8080')
     .replace(/\/+$/, '');
+
+// The repository: t/browser/../..
+export const REPO = path.resolve(here, '..', '..');
+
+// Where `make run` writes mail, one RFC 5322 file per message.
+export const MAILDIR = process.env.PORTAL_MAILDIR
+    || path.join(REPO, 'var', 'mail', 'new');
 
 export const CHROMIUM = process.env.PORTAL_CHROMIUM || '/usr/lib/chromium/chromium';
 
@@ -147,4 +156,111 @@ export async function fakeApi(page, prefix, handlers) {
         });
     });
     return calls;
+}
+
+// ------------------------------------------------------ the real server
+
+// Letters only (names may hold nothing else), different at every run so
+// that reruns never meet the accounts of the previous ones.
+export function uniqueLetters(n = 8) {
+    const a = 'abcdefghijklmnopqrstuvwxyz';
+    let s = '';
+    for (let i = 0; i < n; i++) {
+        s += a[randomInt(a.length)];
+    }
+    return s;
+}
+
+// Runs one SQL statement on the portal's database as the superuser:
+// $PORTAL_PSQL (a command and its arguments, split on spaces, run from the
+// repository) or <repo>/ci/pg psql <repo>/var/pg portal; -qtAc SQL is added.
+export function psql(sql) {
+    const cmd = process.env.PORTAL_PSQL
+        ? process.env.PORTAL_PSQL.trim().split(/\s+/)
+        : [path.join(REPO, 'ci', 'pg'), 'psql', path.join(REPO, 'var', 'pg'), 'portal'];
+    return execFileSync(cmd[0], [...cmd.slice(1), '-qtAc', sql], {
+        cwd: REPO,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30000,
+    }).trim();
+}
+
+// The answer of a captcha: $PORTAL_CAPTCHA_ANSWER when the server runs with
+// portal_captcha_test_answer (make test), else read from the database.
+export function captchaAnswer(id) {
+    if (process.env.PORTAL_CAPTCHA_ANSWER) {
+        return process.env.PORTAL_CAPTCHA_ANSWER;
+    }
+    if (!/^[0-9a-f-]{36}$/i.test(id || '')) {
+        throw new Error(`not a captcha id: ${id}`);
+    }
+    return psql(`SELECT answer FROM portal.captchas WHERE id = '${id}'`);
+}
+
+function decodeBody(headers, body) {
+    const cte = (headers['content-transfer-encoding'] || '').toLowerCase();
+    if (cte === 'base64') {
+        return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    }
+    if (cte === 'quoted-printable') {
+        const bytes = Buffer.from(body.replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-F]{2})/gi, (m, h) => String.fromCharCode(parseInt(h, 16))),
+        'latin1');
+        return bytes.toString('utf8');
+    }
+    return body;
+}
+
+// One message file: its headers (lower-case names, unfolded) and its body.
+export function parseMail(file) {
+    const text = readFileSync(file, 'utf8');
+    const m = /\r?\n\r?\n/.exec(text);
+    const head = m ? text.slice(0, m.index) : text;
+    const body = m ? text.slice(m.index + m[0].length) : '';
+    const headers = {};
+    for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+        const i = line.indexOf(':');
+        if (i > 0) {
+            headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+        }
+    }
+    return { file, headers, body: decodeBody(headers, body) };
+}
+
+// Waits for the newest message to `to` (written at `since` or later) whose
+// body matches `match`; answers {file, headers, body, match}.
+export async function waitForMail({ to, match, since = 0, timeout = 30000 }) {
+    const limite = Date.now() + timeout;
+    const adresse = to.toLowerCase();
+    for (;;) {
+        let fichiers = [];
+        try {
+            fichiers = readdirSync(MAILDIR).map((nom) => {
+                const p = path.join(MAILDIR, nom);
+                return { p, nom, t: statSync(p).mtimeMs };
+            }).filter((f) => f.t >= since - 1000);
+        } catch (e) {
+            if (e.code !== 'ENOENT') {
+                throw e;
+            }
+        }
+        fichiers.sort((a, b) => b.t - a.t || (b.nom < a.nom ? -1 : 1));
+        for (const f of fichiers) {
+            const mail = parseMail(f.p);
+            const dest = (mail.headers.to || '').toLowerCase();
+            if (!dest.split(/[,\s<>]+/).includes(adresse)) {
+                continue;
+            }
+            const r = match.exec(mail.body);
+            if (r) {
+                return { ...mail, match: r };
+            }
+        }
+        if (Date.now() > limite) {
+            throw new Error(`no mail to ${to} matching ${match} in ${MAILDIR} `
+                            + `after ${timeout} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+    }
 }
