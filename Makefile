@@ -108,9 +108,9 @@ test: deps-test build asan run
 	t/fuzz/run $(FUZZ_TIME)
 	ci/pg start t/servroot/pg
 	ci/pg reset t/servroot/pg portal_template
-	PORTAL_TEST_PG=$(TOP)/t/servroot/pg prove -j2 -r t/
+	PORTAL_TEST_PG=$(TOP)/t/servroot/pg prove -j2 t/
 	PORTAL_TEST_PG=$(TOP)/t/servroot/pg PORTAL_SANITIZE=asan \
-	    PORTAL_MODULE=$(TOP)/$(ASAN_MOD) prove -j2 -r t/
+	    PORTAL_MODULE=$(TOP)/$(ASAN_MOD) prove -j2 t/
 	$(MAKE) -s test-browser
 	ci/pg stop t/servroot/pg
 

@@ -56,6 +56,11 @@ struct ngx_http_portal_db_conn_s {
     PGresult                      *result;
     ngx_event_t                    retry;
     ngx_msec_t                     backoff;
+    /* a PQcancel() under way; parked: drained, waiting for it to end */
+    unsigned                       cancelling:1;
+    unsigned                       parked:1;
+    /* a new connection in the slot makes older cancels moot */
+    ngx_uint_t                     generation;
     u_char                         prepared[NGX_HTTP_PORTAL_SQL_MAX];
 };
 
@@ -80,6 +85,8 @@ static ngx_uint_t  ngx_http_portal_sql_ids = 1;
 
 
 typedef struct {
+    ngx_http_portal_db_conn_t     *conn;
+    ngx_uint_t                     generation;
     PGcancel                      *cancel;
     int                            ok;
     char                           error[256];
@@ -275,6 +282,7 @@ ngx_http_portal_db_run(ngx_http_portal_db_query_t *q)
     }
 
     q->state = NGX_HTTP_PORTAL_QUERY_NEW;
+    q->retried = 0;
     q->timer.handler = ngx_http_portal_db_timeout;
     q->timer.data = q;
     q->timer.log = log;
@@ -603,6 +611,9 @@ ngx_http_portal_db_close(ngx_http_portal_db_conn_t *conn)
     }
 
     conn->state = NGX_HTTP_PORTAL_CONN_CLOSED;
+    conn->generation++;
+    conn->cancelling = 0;
+    conn->parked = 0;
 }
 
 
@@ -886,6 +897,31 @@ ngx_http_portal_db_result(ngx_http_portal_db_conn_t *conn)
 
     case NGX_HTTP_PORTAL_CONN_QUERYING:
 
+        /*
+         * Cancelled, but not by us: a stray signal of an earlier cancel.
+         * The statement was rolled back whole, so it runs once more.
+         */
+
+        if (q && !q->retried && PQresultStatus(res) == PGRES_FATAL_ERROR
+            && PQtransactionStatus(conn->pg) == PQTRANS_IDLE
+            && ngx_strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+                          PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+                          "57014") == 0)
+        {
+            PQclear(res);
+            q->retried = 1;
+
+            ngx_log_error(NGX_LOG_INFO, conn->pool->log, 0,
+                          "portal: \"%s\" cancelled by a stray signal,"
+                          " running it again", conn->sql->name);
+
+            if (ngx_http_portal_db_send(conn) != NGX_OK) {
+                ngx_http_portal_db_fail(conn, "sending a statement failed");
+            }
+
+            return;
+        }
+
         conn->query = NULL;
         ngx_http_portal_db_release(conn);
 
@@ -947,6 +983,17 @@ ngx_http_portal_db_release(ngx_http_portal_db_conn_t *conn)
 
     default:
         ngx_http_portal_db_fail(conn, "unusable connection dropped");
+        return;
+    }
+
+    /*
+     * PostgreSQL signals a cancel twice (the backend, then its group): a
+     * late signal would cancel the next statement, so the connection
+     * serves again only once PQcancel() has returned.
+     */
+
+    if (conn->cancelling) {
+        conn->parked = 1;
         return;
     }
 
@@ -1091,6 +1138,8 @@ ngx_http_portal_db_abandon(ngx_http_portal_db_conn_t *conn)
         return;
     }
 
+    cancel->conn = conn;
+    cancel->generation = conn->generation;
     cancel->cancel = PQgetCancel(conn->pg);
 
     if (cancel->cancel == NULL
@@ -1104,7 +1153,10 @@ ngx_http_portal_db_abandon(ngx_http_portal_db_conn_t *conn)
         }
 
         ngx_http_portal_thread_free(cancel);
+        return;
     }
+
+    conn->cancelling = 1;
 }
 
 
@@ -1123,6 +1175,8 @@ ngx_http_portal_db_cancel_done(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_db_cancel_t *cancel = data;
 
+    ngx_http_portal_db_conn_t  *conn;
+
     if (!cancel->ok) {
         cancel->error[sizeof(cancel->error) - 1] = '\0';
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -1131,6 +1185,19 @@ ngx_http_portal_db_cancel_done(ngx_http_request_t *r, void *data)
     }
 
     PQfreeCancel(cancel->cancel);
+
+    conn = cancel->conn;
+
+    if (conn->generation != cancel->generation) {
+        return;
+    }
+
+    conn->cancelling = 0;
+
+    if (conn->parked) {
+        conn->parked = 0;
+        ngx_http_portal_db_release(conn);
+    }
 }
 
 

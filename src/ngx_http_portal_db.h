@@ -83,6 +83,7 @@ struct ngx_http_portal_db_query_s {
     ngx_http_portal_db_conn_t      *conn;
     ngx_pool_cleanup_t             *cleanup;
     ngx_uint_t                      state;
+    ngx_uint_t                      retried;
 };
 
 

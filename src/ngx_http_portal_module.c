@@ -33,6 +33,10 @@ static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_portal_check_positive(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post,
+    void *data);
 static void *ngx_http_portal_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_portal_create_loc_conf(ngx_conf_t *cf);
@@ -54,6 +58,14 @@ static ngx_conf_num_bounds_t  ngx_http_portal_queue_bounds = {
 
 static ngx_conf_post_t  ngx_http_portal_answer_post = {
     ngx_http_portal_check_answer
+};
+
+static ngx_conf_post_t  ngx_http_portal_positive_msec_post = {
+    ngx_http_portal_check_positive
+};
+
+static ngx_conf_post_t  ngx_http_portal_positive_sec_post = {
+    ngx_http_portal_check_positive_sec
 };
 
 
@@ -85,7 +97,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, db_timeout),
-      NULL },
+      &ngx_http_portal_positive_msec_post },
 
     { ngx_string("portal_db_queue"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -106,7 +118,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, session_timeout),
-      NULL },
+      &ngx_http_portal_positive_sec_post },
 
     { ngx_string("portal_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -148,7 +160,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, mail_interval),
-      NULL },
+      &ngx_http_portal_positive_msec_post },
 
     { ngx_string("portal_cookie_secure"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
@@ -411,6 +423,32 @@ ngx_http_portal_check_answer(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+static char *
+ngx_http_portal_check_positive(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *ms = data;
+
+    if (*ms == 0) {
+        return "must be more than 0";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *sec = data;
+
+    if (*sec <= 0) {
+        return "must be more than 0";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_portal_create_main_conf(ngx_conf_t *cf)
 {
@@ -455,12 +493,6 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
     ngx_conf_init_value(pmcf->session_timeout, 12 * 3600);
 
-    if (pmcf->session_timeout <= 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"portal_session_timeout\" must be more than 0");
-        return NGX_CONF_ERROR;
-    }
-
     if (pmcf->captcha_font.data == NULL) {
         ngx_str_set(&pmcf->captcha_font,
                     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf");
@@ -501,12 +533,6 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                       "\"portal_captcha_test_answer\" is set: every captcha"
                       " has the same answer, which is for tests only");
-    }
-
-    if (pmcf->db_timeout == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"portal_db_timeout\" must be more than 0");
-        return NGX_CONF_ERROR;
     }
 
     if (pmcf->thread_pool == NULL) {

@@ -619,7 +619,7 @@
                 }
                 P.erreursApi(f, res, 'creation');
                 /* A captcha serves once: any try spends it. */
-                return nouveauCaptcha(false);
+                return nouveauCaptcha(true);
             });
         });
     }

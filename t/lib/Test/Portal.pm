@@ -127,6 +127,7 @@ my $RunningWorkers = 1;
 my $NginxPid;               # master pid
 my $ValgrindChild;          # our child (runuser/valgrind) in valgrind mode
 
+my $ServRootLock;           # held while this file runs
 my @Preprocessors;
 my $Blocks;                 # preprocessed blocks, once
 my @Problems;               # found at the end (END block)
@@ -285,6 +286,18 @@ sub process_table {
 # -------------------------------------------------------------- servroot
 
 sub prepare_servroot {
+    # Two runs of one file (two people, or make test beside prove) would
+    # share and wipe one servroot: the second waits for the first.  The
+    # lock's descriptor is close-on-exec, so nginx does not inherit it.
+    make_path("$Top/t/servroot");
+    open $ServRootLock, '>>', "$Top/t/servroot/.$Name.lock"
+        or die "cannot open the servroot lock: $!\n";
+    unless (flock $ServRootLock, LOCK_EX | LOCK_NB) {
+        diag "t/$Name.t runs elsewhere: waiting for it";
+        wait_until(sub { flock $ServRootLock, LOCK_EX | LOCK_NB }, 600)
+            or die "t/$Name.t still runs elsewhere after 10 minutes\n";
+    }
+
     # A previous run that was killed may have left its nginx behind.
     my ($old) = read_file("$ServRoot/logs/nginx.pid") =~ /(\d+)/;
     if ($old && pid_alive($old)
