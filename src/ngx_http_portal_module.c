@@ -35,6 +35,8 @@ static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_portal_check_positive(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_portal_check_font(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post,
     void *data);
 static void *ngx_http_portal_create_main_conf(ngx_conf_t *cf);
@@ -62,6 +64,10 @@ static ngx_conf_post_t  ngx_http_portal_answer_post = {
 
 static ngx_conf_post_t  ngx_http_portal_positive_msec_post = {
     ngx_http_portal_check_positive
+};
+
+static ngx_conf_post_t  ngx_http_portal_font_post = {
+    ngx_http_portal_check_font
 };
 
 static ngx_conf_post_t  ngx_http_portal_positive_sec_post = {
@@ -132,7 +138,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, captcha_font),
-      NULL },
+      &ngx_http_portal_font_post },
 
     { ngx_string("portal_captcha_test_answer"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -437,6 +443,25 @@ ngx_http_portal_check_positive(ngx_conf_t *cf, void *post, void *data)
 
 
 static char *
+ngx_http_portal_check_font(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *font = data;
+
+    if (ngx_conf_full_name(cf->cycle, font, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (access((char *) font->data, R_OK) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot be read", font);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post, void *data)
 {
     time_t  *sec = data;
@@ -500,12 +525,6 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (pmcf->maildir.len
         && ngx_conf_full_name(cf->cycle, &pmcf->maildir, 0) != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (pmcf->captcha_font.data[0] != '/'
-        && ngx_conf_full_name(cf->cycle, &pmcf->captcha_font, 1) != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }

@@ -538,7 +538,11 @@
             champLogin.value = login;
         }
         var f = creation.formulaire;
+        P.effacerErreurs(f);
         f.reset();
+        ['cr-mdp', 'cr-mdp-confirmation'].forEach(function (id) {
+            document.getElementById(id).type = 'password';
+        });
         tous('#cr-membres .membre', f).forEach(function (b) {
             b.parentNode.removeChild(b);
         });
