@@ -98,21 +98,10 @@ stop:
 	@ci/stop-nginx var/logs/nginx.pid "$(NGINX_RUN)"
 	-@ci/pg stop var/pg
 
-# The suite: Test::Nginx-style files against the module, the same again
-# against an AddressSanitizer build, then the browser tests against the
-# server of make run.
-FUZZ_TIME ?= 30
-
-# The template database is made anew: the tests see sql/ as it is now.
+# The fuzzer, the suite against the module and against its ASan build,
+# then the browser tests: ci/test.
 test: deps-test build asan run
-	t/fuzz/run $(FUZZ_TIME)
-	ci/pg start t/servroot/pg
-	ci/pg reset t/servroot/pg portal_template
-	PORTAL_TEST_PG=$(TOP)/t/servroot/pg prove -j2 t/
-	PORTAL_TEST_PG=$(TOP)/t/servroot/pg PORTAL_SANITIZE=asan \
-	    PORTAL_MODULE=$(TOP)/$(ASAN_MOD) prove -j2 t/
-	$(MAKE) -s test-browser
-	ci/pg stop t/servroot/pg
+	ci/test
 
 # The browser tests drive the server of make run; its captchas answer
 # PORTAL_CAPTCHA_ANSWER for their duration (nginx warns while it is so).
