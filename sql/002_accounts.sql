@@ -359,7 +359,7 @@ AS $$
     INSERT INTO portal.members AS m (account_id, kind, civility, first_name,
                                      last_name, birth_date, email, phone,
                                      address_line, postcode, city)
-    SELECT a.id, p->>'kind', p->>'civility', p->>'first_name',
+    SELECT a.id, p->>'kind', nullif(p->>'civility', ''), p->>'first_name',
            coalesce(nullif(p->>'last_name', ''), a.last_name),
            (p->>'birth_date')::date, nullif(p->>'email', ''),
            nullif(p->>'phone', ''),

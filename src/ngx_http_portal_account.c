@@ -214,10 +214,13 @@ ngx_http_portal_check_person(json_t *in, ngx_uint_t kind, ngx_uint_t partial,
     s = ngx_http_portal_text_field(in, "civility", req && holder, 3, fields,
                                    prefix, "Choisissez « M » ou « Mme ».");
     if (s) {
-        if (ngx_strcmp(s, "M") == 0 || ngx_strcmp(s, "Mme") == 0) {
+        if (ngx_strcmp(s, "M") == 0 || ngx_strcmp(s, "Mme") == 0
+            || (*s == '\0' && !holder))
+        {
+            /* "" clears a member's civility */
             json_object_set_new(out, "civility", json_string(s));
 
-        } else if (!(*s == '\0' && !holder)) {
+        } else {
             ngx_http_portal_field(fields, prefix, "civility",
                                   "Choisissez « M » ou « Mme ».");
         }

@@ -224,16 +224,56 @@ ngx_http_portal_db_query(ngx_http_request_t *r, ngx_http_portal_sql_t *sql,
 }
 
 
+/*
+ * libpq reads text parameters up to their NUL: a request's value is
+ * copied, NUL-terminated, into its pool (values of URIs, headers and
+ * fixed-size ids are not terminated).  NULL is SQL NULL.
+ */
+
 void
 ngx_http_portal_db_param(ngx_http_portal_db_query_t *q, const char *value,
     size_t len)
 {
+    u_char  *p;
+
     if (q->nparams == NGX_HTTP_PORTAL_DB_MAX_PARAMS) {
+        q->nparams++;
         return;
+    }
+
+    if (value && q->request) {
+        p = ngx_pnalloc(q->request->pool, len + 1);
+        if (p == NULL) {
+            /* refused by ngx_http_portal_db_run(): nparams won't match */
+            q->nparams = NGX_HTTP_PORTAL_DB_MAX_PARAMS + 1;
+            return;
+        }
+
+        *ngx_cpymem(p, value, len) = '\0';
+        value = (const char *) p;
     }
 
     q->values[q->nparams] = value;
     q->lengths[q->nparams] = (int) len;
+    q->formats[q->nparams] = 0;
+    q->nparams++;
+}
+
+
+/* bytes as they are, not copied: they must live as long as the query */
+
+void
+ngx_http_portal_db_param_binary(ngx_http_portal_db_query_t *q,
+    const u_char *value, size_t len)
+{
+    if (q->nparams >= NGX_HTTP_PORTAL_DB_MAX_PARAMS) {
+        q->nparams++;
+        return;
+    }
+
+    q->values[q->nparams] = (const char *) value;
+    q->lengths[q->nparams] = (int) len;
+    q->formats[q->nparams] = 1;
     q->nparams++;
 }
 

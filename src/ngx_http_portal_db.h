@@ -95,6 +95,8 @@ ngx_http_portal_db_query_t *ngx_http_portal_db_query(ngx_http_request_t *r,
     ngx_http_portal_sql_t *sql, ngx_http_portal_db_handler_pt handler);
 void ngx_http_portal_db_param(ngx_http_portal_db_query_t *q,
     const char *value, size_t len);
+void ngx_http_portal_db_param_binary(ngx_http_portal_db_query_t *q,
+    const u_char *value, size_t len);
 
 /*
  * NGX_OK: the handler will be called later, from the event loop.  An HTTP

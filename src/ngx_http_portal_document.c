@@ -136,11 +136,9 @@ ngx_http_portal_document_store(ngx_http_request_t *r,
                              up->filename.len);
     ngx_http_portal_db_param(q, (char *) up->content_type.data,
                              up->content_type.len);
-    ngx_http_portal_db_param(q, (char *) up->sha256, sizeof(up->sha256));
-    ngx_http_portal_db_param(q, (char *) up->content.data, up->content.len);
+    ngx_http_portal_db_param_binary(q, up->sha256, sizeof(up->sha256));
+    ngx_http_portal_db_param_binary(q, up->content.data, up->content.len);
 
-    q->formats[4] = 1;
-    q->formats[5] = 1;
 
     rc = ngx_http_portal_db_run(q);
     if (rc != NGX_OK) {

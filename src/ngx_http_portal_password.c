@@ -586,7 +586,6 @@ ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_password_job_t *job = data;
 
-    u_char                       *temp;
     ngx_int_t                     rc;
     ngx_http_portal_ctx_t        *ctx;
     ngx_http_portal_reset_t      *rs;
@@ -611,22 +610,12 @@ ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
             return;
         }
 
-        /* the job's memory goes after this call: the pool keeps copies */
-
-        temp = ngx_pnalloc(r->pool, sizeof(job->fresh) + sizeof(job->hash));
-        if (temp == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_cpystrn(temp, (u_char *) job->fresh, sizeof(job->fresh));
-        ngx_cpystrn(temp + sizeof(job->fresh), (u_char *) job->fresh_hash,
-                    sizeof(job->hash));
+        /* copied by ngx_http_portal_db_param(): the job goes after this */
 
         ngx_http_portal_db_param(q, (char *) rs->id, 36);
-        ngx_http_portal_db_param(q, (char *) temp + sizeof(job->fresh),
-                                 ngx_strlen(temp + sizeof(job->fresh)));
-        ngx_http_portal_db_param(q, (char *) temp, ngx_strlen(temp));
+        ngx_http_portal_db_param(q, job->fresh_hash,
+                                 ngx_strlen(job->fresh_hash));
+        ngx_http_portal_db_param(q, job->fresh, ngx_strlen(job->fresh));
         ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
                                  plcf->public_url.len);
 
