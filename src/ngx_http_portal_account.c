@@ -756,6 +756,7 @@ ngx_http_portal_signup_hashed(ngx_http_request_t *r, void *data)
 
     ngx_int_t                     rc;
     ngx_str_t                     url;
+    const char                   *contact;
     ngx_http_portal_ctx_t        *ctx;
     ngx_http_portal_signup_t     *su;
     ngx_http_portal_db_query_t   *q;
@@ -796,8 +797,8 @@ ngx_http_portal_signup_hashed(ngx_http_request_t *r, void *data)
                              su->question.len);
     ngx_http_portal_db_param(q, (char *) su->answer_hash.data,
                              su->answer_hash.len);
-    ngx_http_portal_db_param(q,
-        json_string_value(json_object_get(ctx->json, "contact_mode")), 0);
+    contact = json_string_value(json_object_get(ctx->json, "contact_mode"));
+    ngx_http_portal_db_param(q, contact, ngx_strlen(contact));
     ngx_http_portal_db_param(q, (char *) su->members.data, su->members.len);
     ngx_http_portal_db_param(q, (char *) url.data, url.len);
 

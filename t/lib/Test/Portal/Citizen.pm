@@ -71,6 +71,8 @@ sub import {
     for my $sym (@EXPORT) {
         if ($sym =~ s/\A\$//) {
             *{"${caller}::$sym"} = \${"Test::Portal::Citizen::$sym"};
+        } elsif ($sym =~ s/\A%//) {
+            *{"${caller}::$sym"} = \%{"Test::Portal::Citizen::$sym"};
         } else {
             *{"${caller}::$sym"} = \&{"Test::Portal::Citizen::$sym"};
         }
@@ -228,7 +230,7 @@ sub captcha_api {
 sub captcha_sql {
     my ($answer) = @_;
     $answer //= $CAPTCHA_ANSWER;
-    return psql_query("INSERT INTO portal.captchas (answer)"
+    return scalar psql_query("INSERT INTO portal.captchas (answer)"
                       . " VALUES ('$answer') RETURNING id");
 }
 
@@ -324,17 +326,19 @@ VALUES ('$login', 'M', '$first', '$last', '1980-04-12', '$email', $phone,
 RETURNING id
 SQL
     utf8::encode($sql);
-    return psql_query($sql);
+    return scalar psql_query($sql);
 }
 
 
 # ------------------------------------------------------------------- rows
 
+# The number of rows of the tables a sign-up writes, in one round trip.
 sub row_counts {
+    my @t = qw(accounts members outbox login_counters);
+    my ($row) = psql_query('SELECT '
+        . join(', ', map { "(SELECT count(*) FROM portal.$_)" } @t));
     my %n;
-    for my $t (qw(accounts members outbox login_counters)) {
-        $n{$t} = psql_query("SELECT count(*) FROM portal.$t");
-    }
+    @n{@t} = @{ $row || [] };
     return \%n;
 }
 
@@ -352,6 +356,16 @@ use Test::Portal;
 # update the jar from Set-Cookie).
 sub call {
     my ($self, $method, $path, $data, %o) = @_;
+    my $res = (http_collect($self->start($method, $path, $data, %o)))[0];
+    $res->{json} = decode_json_body($res);
+    $self->absorb($res) unless $o{keep};
+    return $res;
+}
+
+# The same request, started only (for requests in flight at once): the
+# handle for http_wait/http_collect.  The jar is not updated.
+sub start {
+    my ($self, $method, $path, $data, %o) = @_;
     my @h;
     my $cookie = exists $o{cookie} ? $o{cookie} : $self->cookie_header;
     push @h, Cookie => $cookie if defined $cookie && length $cookie;
@@ -366,13 +380,8 @@ sub call {
         push @h, 'Content-Type' => $o{type} // 'application/json';
     }
     push @h, @{ $o{headers} || [] };
-    my $res = http_request($method, "/api/$path", headers => \@h,
-                           body => $body,
-                           (defined $o{timeout} ? (timeout => $o{timeout})
-                                                : ()));
-    $res->{json} = decode_json_body($res);
-    $self->absorb($res) unless $o{keep};
-    return $res;
+    return http_start($method, "/api/$path", headers => \@h, body => $body,
+                      (defined $o{timeout} ? (timeout => $o{timeout}) : ()));
 }
 
 # Keep the response's cookies (Max-Age=0 removes one).
