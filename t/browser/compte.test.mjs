@@ -223,8 +223,11 @@ describe('the citizen\'s account, against the real API', () => {
             assert.match(mail.body, new RegExp(`Votre identifiant : ${login}\\s`));
             RUN.login = login;
             assert.match(await reussite.innerText(), /envoyé par courriel/);
-            assert.ok(await page.evaluate(() => document.activeElement.id)
-                      === 'creation-reussie-titre', 'the focus is on the good news');
+            // The focus moves there once the new session is open (Argon2id).
+            await page.waitForFunction(
+                () => document.activeElement
+                      && document.activeElement.id === 'creation-reussie-titre',
+                null, { timeout: 15000 });
 
             // Logged in at once: the household and the documents are there.
             await compteCharge(page);
