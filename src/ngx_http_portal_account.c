@@ -242,7 +242,12 @@ ngx_http_portal_check_person(json_t *in, ngx_uint_t kind, ngx_uint_t partial,
 
     s = ngx_http_portal_text_field(in, "last_name", req && holder, 100,
                                    fields, prefix, "Saisissez le nom.");
-    if (s && *s) {
+
+    if (s && *s == '\0' && holder) {
+        ngx_http_portal_field(fields, prefix, "last_name",
+                              "Saisissez le nom.");
+
+    } else if (s && *s) {
         if (ngx_http_portal_valid_name((u_char *) s, ngx_strlen(s))) {
             json_object_set_new(out, "last_name", json_string(s));
 
@@ -335,7 +340,13 @@ ngx_http_portal_check_person(json_t *in, ngx_uint_t kind, ngx_uint_t partial,
     s = ngx_http_portal_text_field(addr, "line", req, 200, fields, aprefix,
                                    "Saisissez le numéro et la rue.");
     if (s) {
-        json_object_set_new(oaddr, "line", json_string(s));
+        if (*s) {
+            json_object_set_new(oaddr, "line", json_string(s));
+
+        } else {
+            ngx_http_portal_field(fields, aprefix, "line",
+                                  "Saisissez le numéro et la rue.");
+        }
     }
 
     s = ngx_http_portal_text_field(addr, "postcode", req, 5, fields, aprefix,
@@ -356,7 +367,13 @@ ngx_http_portal_check_person(json_t *in, ngx_uint_t kind, ngx_uint_t partial,
     s = ngx_http_portal_text_field(addr, "city", req, 100, fields, aprefix,
                                    "Saisissez la commune.");
     if (s) {
-        json_object_set_new(oaddr, "city", json_string(s));
+        if (*s) {
+            json_object_set_new(oaddr, "city", json_string(s));
+
+        } else {
+            ngx_http_portal_field(fields, aprefix, "city",
+                                  "Saisissez la commune.");
+        }
     }
 }
 

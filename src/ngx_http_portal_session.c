@@ -624,6 +624,13 @@ ngx_http_portal_auth_done(ngx_http_portal_db_query_t *q,
             return;
         }
 
+        /* GET session always answers: nobody is logged in */
+
+        if (next == ngx_http_portal_session_reply) {
+            ngx_http_finalize_request(r, next(r, ctx));
+            return;
+        }
+
         ngx_http_finalize_request(r,
             ngx_http_portal_send_error(r, NGX_HTTP_UNAUTHORIZED,
                                        "unauthenticated",

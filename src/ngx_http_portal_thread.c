@@ -14,8 +14,7 @@
 #include "ngx_http_portal_thread.h"
 
 #if (NGX_LINUX)
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#include <sched.h>
 #endif
 
 
@@ -143,16 +142,19 @@ ngx_http_portal_thread_handler(void *data, ngx_log_t *log)
     ngx_http_portal_thread_ctx_t *ctx = data;
 
 #if (NGX_LINUX)
-    static __thread ngx_uint_t  niced;
+    static __thread ngx_uint_t  idle;
+    struct sched_param          sp;
 
     /*
-     * Hashing must not starve the workers' event loops of CPU: a pool
-     * thread yields to them (on Linux a thread has its own nice value).
+     * Hashing must not take CPU from the workers' event loops: a pool
+     * thread runs at the idle priority, and any worker that wakes up
+     * preempts it at once.
      */
 
-    if (!niced) {
-        niced = 1;
-        (void) setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10);
+    if (!idle) {
+        idle = 1;
+        ngx_memzero(&sp, sizeof(struct sched_param));
+        (void) pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     }
 #endif
 
