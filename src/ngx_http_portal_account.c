@@ -584,8 +584,17 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
     confirm = json_string_value(json_object_get(ctx->json,
                                                 "password_confirm"));
 
-    personal[0] = su->base.len ? (char *) ngx_pstrdup(r->pool, &su->base)
-                               : "";
+    /* login_base() gives no NUL: a C string for the password check */
+
+    personal[0] = "";
+
+    if (su->base.len) {
+        personal[0] = ngx_pnalloc(r->pool, su->base.len + 1);
+        if (personal[0] != NULL) {
+            *ngx_cpymem((u_char *) personal[0], su->base.data,
+                        su->base.len) = '\0';
+        }
+    }
     personal[1] = json_string_value(json_object_get(holder, "first_name"));
     personal[2] = json_string_value(json_object_get(holder, "last_name"));
     personal[3] = json_string_value(json_object_get(holder, "email"));
@@ -1107,12 +1116,16 @@ failed:
 
 /* POST me/members, GET and PATCH me/members/{id} */
 
+/*
+ * NGX_OK: text holds the checked member.  Otherwise *rc is what the
+ * handler returns (the 422 was sent, or an error).
+ */
+
 static ngx_int_t
 ngx_http_portal_member_body(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
-    ngx_uint_t partial, ngx_str_t *text)
+    ngx_uint_t partial, ngx_str_t *text, ngx_int_t *rc)
 {
-    json_t     *fields, *out;
-    ngx_int_t   rc;
+    json_t  *fields, *out;
 
     fields = json_object();
     out = json_object();
@@ -1120,24 +1133,31 @@ ngx_http_portal_member_body(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
     if (fields == NULL || out == NULL) {
         json_decref(fields);
         json_decref(out);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_http_portal_check_member(ctx->json, partial, "", fields, out);
 
     if (json_object_size(fields)) {
         json_decref(out);
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Certaines informations sont à corriger.", fields);
+        *rc = ngx_http_portal_send_error_fields(r,
+                  NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
+                  "Certaines informations sont à corriger.", fields);
+        return NGX_ERROR;
     }
 
     json_decref(fields);
 
-    rc = ngx_http_portal_dump(r, out, text);
+    if (ngx_http_portal_dump(r, out, text) != NGX_OK) {
+        json_decref(out);
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
+
     json_decref(out);
 
-    return rc == NGX_OK ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_OK;
 }
 
 
@@ -1148,8 +1168,7 @@ ngx_http_portal_member_create_handler(ngx_http_request_t *r,
     ngx_int_t  rc;
     ngx_str_t  id, text;
 
-    rc = ngx_http_portal_member_body(r, ctx, 0, &text);
-    if (rc != NGX_OK) {
+    if (ngx_http_portal_member_body(r, ctx, 0, &text, &rc) != NGX_OK) {
         return rc;
     }
 
@@ -1198,8 +1217,7 @@ ngx_http_portal_member_patch_handler(ngx_http_request_t *r,
         return ngx_http_portal_member_not_found(r);
     }
 
-    rc = ngx_http_portal_member_body(r, ctx, 1, &text);
-    if (rc != NGX_OK) {
+    if (ngx_http_portal_member_body(r, ctx, 1, &text, &rc) != NGX_OK) {
         return rc;
     }
 

@@ -748,7 +748,7 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
     last.data = dot ? dot + 1 : (u_char *) "";
 
     personal[0] = (char *) ctx->session.login.data;
-    personal[1] = (char *) ngx_pstrdup(r->pool, &first);
+    personal[1] = ngx_pnalloc(r->pool, first.len + 1);
     personal[2] = (char *) last.data;
     personal[3] = NULL;
 
@@ -756,6 +756,8 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
         json_decref(fields);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    *ngx_cpymem((u_char *) personal[1], first.data, first.len) = '\0';
 
     if (fresh == NULL) {
         why = "Choisissez un nouveau mot de passe.";

@@ -84,6 +84,8 @@ static void ngx_http_portal_login_work(void *data);
 static void ngx_http_portal_login_checked(ngx_http_request_t *r, void *data);
 static void ngx_http_portal_login_recorded(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
+static void ngx_http_portal_logout_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res);
 static ngx_int_t ngx_http_portal_login_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -111,6 +113,14 @@ static ngx_http_portal_sql_t  ngx_http_portal_login_ok_sql = {
 static ngx_http_portal_sql_t  ngx_http_portal_login_failed_sql = {
     "portal_login_failed",
     "SELECT portal.auth_failed($1, $2, 'password')",
+    2, 0
+};
+
+
+static ngx_http_portal_sql_t  ngx_http_portal_logout_sql = {
+    "portal_logout",
+    "UPDATE portal.accounts SET session_epoch = session_epoch + 1"
+    " WHERE id = $1 AND session_epoch = $2",
     2, 0
 };
 
@@ -723,17 +733,81 @@ ngx_http_portal_session_get_handler(ngx_http_request_t *r,
 }
 
 
+/*
+ * Log out.  The cookie is signed, not stored: for a copy of it (a shared
+ * computer) to open nothing more, the account's epoch moves on, which
+ * also ends the account's sessions elsewhere.
+ */
+
 ngx_int_t
 ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
+    u_char                      *epoch;
+    ngx_int_t                    rc;
+    ngx_http_portal_db_query_t  *q;
+
     if (ngx_http_portal_session_clear(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->auth = 0;
 
-    return ngx_http_portal_session_send(r, ctx, NGX_HTTP_OK);
+    if (ngx_http_portal_session_read(r, ctx) != NGX_OK) {
+        return ngx_http_portal_session_send(r, ctx, NGX_HTTP_OK);
+    }
+
+    epoch = ngx_pnalloc(r->pool, NGX_INT32_LEN + 1);
+    if (epoch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_sprintf(epoch, "%uD", ctx->session.epoch) = '\0';
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_logout_sql,
+                                 ngx_http_portal_logout_done);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
+    ngx_http_portal_db_param(q, (char *) epoch, ngx_strlen(epoch));
+
+    rc = ngx_http_portal_db_run(q);
+    if (rc != NGX_OK) {
+        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                        NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_portal_logout_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    ngx_http_request_t     *r;
+    ngx_http_portal_ctx_t  *ctx;
+
+    r = q->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    if (status != NGX_HTTP_PORTAL_DB_OK
+        || PQresultStatus(res) != PGRES_COMMAND_OK)
+    {
+        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
+                                                              res));
+        return;
+    }
+
+    ctx->has_session = 0;
+
+    ngx_http_finalize_request(r,
+                              ngx_http_portal_session_send(r, ctx,
+                                                           NGX_HTTP_OK));
 }
 
 

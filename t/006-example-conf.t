@@ -33,9 +33,13 @@ $conf =~ s#^http \{#http {\n    access_log off;\n    client_body_temp_path $root
 
 Test::Portal::write_file("$root/example.conf", $conf);
 
+# an AddressSanitizer build of the module loads with its runtime only
+my %env = map { split /=/, $_, 2 } Test::Portal::sanitizer_env();
+
 my ($rc, $out, $err) = Test::Portal::run_cmd(
     [$ENV{PORTAL_NGINX} // '/usr/sbin/nginx', '-t', '-p', "$root/",
-     '-c', "$root/example.conf", '-e', "$root/logs/example.log"]);
+     '-c', "$root/example.conf", '-e', "$root/logs/example.log"],
+    env => \%env);
 
 is($rc, 0, 'nginx -t accepts the example') or diag $err;
 like($err, qr/syntax is ok/, '... its syntax is ok');

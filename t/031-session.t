@@ -47,7 +47,7 @@ sub failures {
                       . " WHERE scope = '$scope' AND key = '$key'");
 }
 
-plan tests => count_tests() + 117;
+plan tests => count_tests() + 118;
 
 my $jean = account_sql('jean.dupont');
 account_sql('anne.martin');
@@ -310,6 +310,8 @@ ok(!defined $c->cookie('portal_session'), 'the browser drops it');
 is($c->call(GET => 'me')->{status}, 401, 'GET me then: 401');
 is(($c->call(GET => 'session')->{json} // {})->{authenticated},
    JSON::PP::false, 'GET session: authenticated false');
+is($before_logout->call(GET => 'me')->{status}, 401,
+   'a copy of the cookie kept from before the logout opens nothing: 401');
 
 
 # ----------------------------------------- a password change ends sessions
@@ -483,3 +485,24 @@ Content-Length: 0
 Allow: GET, HEAD, POST, DELETE
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: a wrong password: 401, logged with the login and the address only
+--- request
+POST /api/session
+{"login": "lea.petit", "password": "Ceci n'est pas le sien"}
+--- more_headers
+Cookie: $TEST_PORTAL_CSRF_COOKIE
+X-CSRF-Token: $TEST_PORTAL_CSRF
+Content-Type: application/json
+--- error_code: 401
+--- response_headers
+! Set-Cookie
+--- response_body_json
+{"error": {"code": "bad_credentials", "message": {"~": "incorrect"}}}
+--- error_log
+failed login for "lea.petit" from 127.0.0.1
+--- no_error_log
+[error]
+Ceci n'est pas le sien
