@@ -15,6 +15,8 @@
 
 #if (NGX_LINUX)
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #endif
 
 
@@ -35,6 +37,9 @@ static void ngx_http_portal_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_portal_thread_event(ngx_event_t *ev);
 static void ngx_http_portal_thread_detach(void *data);
 static void ngx_http_portal_thread_guard(ngx_event_t *ev);
+#if (NGX_LINUX)
+static void ngx_http_portal_thread_place(ngx_log_t *log);
+#endif
 
 
 #define ngx_http_portal_thread_ctx(data)                                     \
@@ -142,19 +147,11 @@ ngx_http_portal_thread_handler(void *data, ngx_log_t *log)
     ngx_http_portal_thread_ctx_t *ctx = data;
 
 #if (NGX_LINUX)
-    static __thread ngx_uint_t  idle;
-    struct sched_param          sp;
+    static __thread ngx_uint_t  placed;
 
-    /*
-     * Hashing must not take CPU from the workers' event loops: a pool
-     * thread runs at the idle priority, and any worker that wakes up
-     * preempts it at once.
-     */
-
-    if (!idle) {
-        idle = 1;
-        ngx_memzero(&sp, sizeof(struct sched_param));
-        (void) pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    if (!placed) {
+        placed = 1;
+        ngx_http_portal_thread_place(log);
     }
 #endif
 
@@ -204,3 +201,46 @@ ngx_http_portal_thread_detach(void *data)
     ctx->r = NULL;
     ctx->cleanup = NULL;
 }
+
+
+#if (NGX_LINUX)
+
+/*
+ * Hashing must not delay the workers' event loops.  A priority is not
+ * enough: a woken event loop waits for a busy CPU's next tick (seen on
+ * virtual machines), so a pool thread keeps to the upper half of the CPUs,
+ * at the lowest priority, and an event loop always finds a CPU free.
+ * Measured by the login storm of ci/bench.
+ */
+
+static void
+ngx_http_portal_thread_place(ngx_log_t *log)
+{
+    long       n, i;
+    cpu_set_t  set;
+
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n > 1 && n <= CPU_SETSIZE) {
+        CPU_ZERO(&set);
+
+        for (i = n / 2; i < n; i++) {
+            CPU_SET(i, &set);
+        }
+
+        if (sched_setaffinity(0, sizeof(cpu_set_t), &set) != 0) {
+            ngx_log_error(NGX_LOG_NOTICE, log, ngx_errno,
+                          "portal: a pool thread could not keep to the"
+                          " upper half of the CPUs");
+        }
+    }
+
+    /* on Linux a thread has its own nice value */
+
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0) {
+        ngx_log_error(NGX_LOG_NOTICE, log, ngx_errno,
+                      "portal: a pool thread keeps its priority");
+    }
+}
+
+#endif
