@@ -680,15 +680,7 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, captcha_id, ngx_strlen(captcha_id));
     ngx_http_portal_db_param(q, captcha_answer, ngx_strlen(captcha_answer));
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 
 failed:
 
@@ -713,11 +705,7 @@ ngx_http_portal_signup_captcha(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     su = ctx->data;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -780,7 +768,6 @@ ngx_http_portal_signup_hashed(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_signup_job_t *job = data;
 
-    ngx_int_t                     rc;
     ngx_str_t                     url;
     const char                   *contact;
     ngx_http_portal_ctx_t        *ctx;
@@ -828,12 +815,7 @@ ngx_http_portal_signup_hashed(ngx_http_request_t *r, void *data)
     ngx_http_portal_db_param(q, (char *) su->members.data, su->members.len);
     ngx_http_portal_db_param(q, (char *) url.data, url.len);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                     NULL));
-    }
+    ngx_http_portal_db_next(q);
 }
 
 
@@ -864,11 +846,7 @@ ngx_http_portal_signup_done(ngx_http_portal_db_query_t *q,
         }
     }
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -895,7 +873,6 @@ static ngx_int_t
 ngx_http_portal_json_query(ngx_http_request_t *r, ngx_http_portal_sql_t *sql,
     ngx_uint_t created, ngx_str_t *p1, ngx_str_t *p2, ngx_str_t *p3)
 {
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     q = ngx_http_portal_db_query(r, sql, ngx_http_portal_json_done);
@@ -917,15 +894,7 @@ ngx_http_portal_json_query(ngx_http_request_t *r, ngx_http_portal_sql_t *sql,
         ngx_http_portal_db_param(q, (char *) p3->data, p3->len);
     }
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -958,11 +927,7 @@ ngx_http_portal_json_done(ngx_http_portal_db_query_t *q,
         }
     }
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
         return;
     }
 

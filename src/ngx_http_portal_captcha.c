@@ -218,7 +218,6 @@ ngx_http_portal_captcha_create_handler(ngx_http_request_t *r,
 {
     u_char                       *answer;
     size_t                        len;
-    ngx_int_t                     rc;
     ngx_uint_t                    i, n;
     ngx_http_portal_db_query_t   *q;
     ngx_http_portal_main_conf_t  *pmcf;
@@ -267,15 +266,7 @@ ngx_http_portal_captcha_create_handler(ngx_http_request_t *r,
     q->data = answer;
     ngx_http_portal_db_param(q, (const char *) answer, len);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -368,7 +359,6 @@ ngx_http_portal_captcha_lookup(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_captcha_media_t *media)
 {
     u_char                      *id;
-    ngx_int_t                    rc;
     ngx_str_t                   *param;
     ngx_http_portal_db_query_t  *q;
 
@@ -404,15 +394,7 @@ ngx_http_portal_captcha_lookup(ngx_http_request_t *r,
     q->data = media;
     ngx_http_portal_db_param(q, (const char *) id, param->len);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 

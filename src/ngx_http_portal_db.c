@@ -386,6 +386,56 @@ unavailable:
 
 
 ngx_int_t
+ngx_http_portal_db_suspend(ngx_http_portal_db_query_t *q)
+{
+    if (ngx_http_portal_db_run(q) != NGX_OK) {
+        return ngx_http_portal_db_error(q->request,
+                                        NGX_HTTP_PORTAL_DB_UNAVAILABLE, NULL);
+    }
+
+    q->request->main->count++;
+
+    return NGX_DONE;
+}
+
+
+void
+ngx_http_portal_db_next(ngx_http_portal_db_query_t *q)
+{
+    ngx_http_request_t  *r;
+
+    r = q->request;
+
+    if (ngx_http_portal_db_run(q) != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                     NULL));
+    }
+}
+
+
+ngx_int_t
+ngx_http_portal_db_rows(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res, ngx_uint_t one)
+{
+    ngx_http_request_t  *r;
+
+    if (status == NGX_HTTP_PORTAL_DB_OK
+        && PQresultStatus(res) == PGRES_TUPLES_OK
+        && (!one || PQntuples(res) == 1))
+    {
+        return NGX_OK;
+    }
+
+    r = q->request;
+
+    ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status, res));
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
 ngx_http_portal_db_error(ngx_http_request_t *r,
     ngx_http_portal_db_status_e status, PGresult *res)
 {

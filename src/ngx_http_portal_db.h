@@ -106,6 +106,22 @@ void ngx_http_portal_db_param_binary(ngx_http_portal_db_query_t *q,
  */
 ngx_int_t ngx_http_portal_db_run(ngx_http_portal_db_query_t *q);
 
+/*
+ * From a handler: runs q and suspends the request (NGX_DONE), or answers
+ * 503 at once.
+ */
+ngx_int_t ngx_http_portal_db_suspend(ngx_http_portal_db_query_t *q);
+
+/* from a callback: runs q next, or finishes the request with a 503 */
+void ngx_http_portal_db_next(ngx_http_portal_db_query_t *q);
+
+/*
+ * In a callback: NGX_OK when the statement gave rows (exactly one when
+ * one is set); otherwise the request is finished with the error response.
+ */
+ngx_int_t ngx_http_portal_db_rows(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res, ngx_uint_t one);
+
 /* the response for a failed query: 503 envelope, or 500 for SQL errors */
 ngx_int_t ngx_http_portal_db_error(ngx_http_request_t *r,
     ngx_http_portal_db_status_e status, PGresult *res);

@@ -183,7 +183,6 @@ ngx_int_t
 ngx_http_portal_document_list_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     q = ngx_http_portal_db_query(r, &ngx_http_portal_document_list_sql,
@@ -195,15 +194,7 @@ ngx_http_portal_document_list_handler(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, (char *) ctx->session.id,
                              ngx_strlen(ctx->session.id));
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -249,7 +240,6 @@ ngx_http_portal_document_get_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     u_char                      *id;
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     /* anything but a UUID would be a SQL error: it is simply not there */
@@ -282,15 +272,7 @@ ngx_http_portal_document_get_handler(ngx_http_request_t *r,
 
     q->binary = 1;
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 

@@ -30,7 +30,6 @@ ngx_int_t
 ngx_http_portal_health_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     q = ngx_http_portal_db_query(r, &ngx_http_portal_health_sql,
@@ -39,15 +38,7 @@ ngx_http_portal_health_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 

@@ -321,7 +321,6 @@ ngx_int_t
 ngx_http_portal_password_question_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
     const char                  *login;
     ngx_http_portal_db_query_t  *q;
 
@@ -343,15 +342,7 @@ ngx_http_portal_password_question_handler(ngx_http_request_t *r,
 
     ngx_http_portal_db_param(q, login, ngx_strlen(login));
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -363,11 +354,7 @@ ngx_http_portal_question_done(ngx_http_portal_db_query_t *q,
 
     r = q->request;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -407,7 +394,6 @@ ngx_http_portal_password_reset_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     json_t                      *fields;
-    ngx_int_t                    rc;
     const char                  *login, *answer;
     ngx_http_portal_reset_t     *rs;
     ngx_http_portal_db_query_t  *q;
@@ -463,15 +449,7 @@ ngx_http_portal_password_reset_handler(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, (char *) rs->login.data, rs->login.len);
     ngx_http_portal_db_param(q, (char *) rs->addr.data, rs->addr.len);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -488,11 +466,7 @@ ngx_http_portal_reset_begun(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     rs = ctx->data;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -586,7 +560,6 @@ ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_password_job_t *job = data;
 
-    ngx_int_t                     rc;
     ngx_http_portal_ctx_t        *ctx;
     ngx_http_portal_reset_t      *rs;
     ngx_http_portal_db_query_t   *q;
@@ -631,12 +604,7 @@ ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
         ngx_http_portal_db_param(q, (char *) rs->addr.data, rs->addr.len);
     }
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                     NULL));
-    }
+    ngx_http_portal_db_next(q);
 }
 
 
@@ -658,11 +626,7 @@ ngx_http_portal_reset_done(ngx_http_portal_db_query_t *q,
         ngx_explicit_memzero((void *) q->values[2], q->lengths[2]);
     }
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
         return;
     }
 
@@ -716,7 +680,6 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
 {
     u_char                      *dot;
     json_t                      *fields;
-    ngx_int_t                    rc;
     ngx_str_t                    first, last;
     const char                  *current, *fresh, *confirm, *why;
     const char                  *personal[4];
@@ -798,15 +761,7 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
 
     ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -874,11 +829,7 @@ ngx_http_portal_change_loaded(ngx_http_portal_db_query_t *q,
     r = q->request;
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -896,7 +847,6 @@ ngx_http_portal_change_checked(ngx_http_request_t *r, void *data)
     ngx_http_portal_password_job_t *job = data;
 
     u_char                      *hash;
-    ngx_int_t                    rc;
     ngx_http_portal_ctx_t       *ctx;
     ngx_http_portal_db_query_t  *q;
     ngx_http_portal_loc_conf_t  *plcf;
@@ -953,12 +903,7 @@ ngx_http_portal_change_checked(ngx_http_request_t *r, void *data)
                                  plcf->public_url.len);
     }
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                     NULL));
-    }
+    ngx_http_portal_db_next(q);
 }
 
 
@@ -973,11 +918,7 @@ ngx_http_portal_change_done(ngx_http_portal_db_query_t *q,
     r = q->request;
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
         return;
     }
 

@@ -561,7 +561,6 @@ ngx_http_portal_auth(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
     ngx_http_portal_handler_pt next)
 {
     u_char                      *epoch;
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     if (!ctx->has_session && ngx_http_portal_session_read(r, ctx) != NGX_OK)
@@ -590,15 +589,7 @@ ngx_http_portal_auth(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
     ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
     ngx_http_portal_db_param(q, (char *) epoch, ngx_strlen(epoch));
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -615,11 +606,7 @@ ngx_http_portal_auth_done(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     next = (ngx_http_portal_handler_pt) q->data;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
         return;
     }
 
@@ -744,7 +731,6 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     u_char                      *epoch;
-    ngx_int_t                    rc;
     ngx_http_portal_db_query_t  *q;
 
     if (ngx_http_portal_session_clear(r) != NGX_OK) {
@@ -773,15 +759,7 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
     ngx_http_portal_db_param(q, (char *) epoch, ngx_strlen(epoch));
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -817,7 +795,6 @@ ngx_http_portal_session_create_handler(ngx_http_request_t *r,
 {
     size_t                       len;
     json_t                      *fields;
-    ngx_int_t                    rc;
     const char                  *login, *password;
     ngx_http_portal_login_t     *lg;
     ngx_http_portal_db_query_t  *q;
@@ -884,15 +861,7 @@ ngx_http_portal_session_create_handler(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, (char *) lg->login.data, lg->login.len);
     ngx_http_portal_db_param(q, (char *) lg->addr.data, lg->addr.len);
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        return ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                        NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -910,11 +879,7 @@ ngx_http_portal_login_begun(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     lg = ctx->data;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
@@ -1003,7 +968,6 @@ ngx_http_portal_login_checked(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_login_job_t *job = data;
 
-    ngx_int_t                     rc;
     ngx_http_portal_ctx_t        *ctx;
     ngx_http_portal_login_t      *lg;
     ngx_http_portal_db_query_t   *q;
@@ -1042,12 +1006,7 @@ ngx_http_portal_login_checked(ngx_http_request_t *r, void *data)
         ngx_http_portal_db_param(q, (char *) lg->addr.data, lg->addr.len);
     }
 
-    rc = ngx_http_portal_db_run(q);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
-                                     NULL));
-    }
+    ngx_http_portal_db_next(q);
 }
 
 
@@ -1063,11 +1022,7 @@ ngx_http_portal_login_recorded(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     lg = ctx->data;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                                                              res));
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
         return;
     }
 
