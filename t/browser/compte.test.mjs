@@ -134,6 +134,11 @@ describe('the citizen\'s account, against the real API', () => {
             const alt = await image.getAttribute('alt');
             assert.ok(alt && alt.length > 10, `a text alternative: ${alt}`);
             assert.ok(!alt.includes(captchaAnswer(premier)), 'the alt does not give the answer');
+            // drawn on the server's thread pool: await the picture
+            await page.waitForFunction(() => {
+                const img = document.querySelector('#cr-captcha-image');
+                return img && img.complete && img.naturalWidth > 0;
+            }, null, { timeout: 15000 });
             assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0),
                       'the image is displayed');
             const son = await page.locator('#cr-captcha-audio').getAttribute('src');
