@@ -22,6 +22,7 @@
 #include "ngx_http_portal_thread.h"
 
 
+#define NGX_HTTP_PORTAL_DB_BATCH        8
 #define NGX_HTTP_PORTAL_DB_BACKOFF_MIN  50
 #define NGX_HTTP_PORTAL_DB_BACKOFF_MAX  1000
 
@@ -32,7 +33,9 @@ typedef enum {
     NGX_HTTP_PORTAL_CONN_IDLE,
     NGX_HTTP_PORTAL_CONN_PREPARING,
     NGX_HTTP_PORTAL_CONN_QUERYING,
-    NGX_HTTP_PORTAL_CONN_RESETTING
+    NGX_HTTP_PORTAL_CONN_RESETTING,
+    /* several statements in pipeline mode, each with its own Sync */
+    NGX_HTTP_PORTAL_CONN_BATCHING
 } ngx_http_portal_conn_state_e;
 
 
@@ -61,6 +64,10 @@ struct ngx_http_portal_db_conn_s {
     unsigned                       parked:1;
     /* a new connection in the slot makes older cancels moot */
     ngx_uint_t                     generation;
+    /* BATCHING: the statements sent, NULL once abandoned */
+    ngx_http_portal_db_query_t    *batch[NGX_HTTP_PORTAL_DB_BATCH];
+    ngx_uint_t                     nbatch;
+    ngx_uint_t                     current;
     u_char                         prepared[NGX_HTTP_PORTAL_SQL_MAX];
 };
 
@@ -114,6 +121,9 @@ static void ngx_http_portal_db_release(ngx_http_portal_db_conn_t *conn);
 static ngx_int_t ngx_http_portal_db_start(ngx_http_portal_db_conn_t *conn,
     ngx_http_portal_db_query_t *q);
 static void ngx_http_portal_db_dispatch(ngx_http_portal_db_pool_t *pool);
+static ngx_int_t ngx_http_portal_db_batch(ngx_http_portal_db_conn_t *conn);
+static void ngx_http_portal_db_batch_read(ngx_http_portal_db_conn_t *conn);
+static void ngx_http_portal_db_detach(ngx_http_portal_db_query_t *q);
 static ngx_uint_t ngx_http_portal_db_alive(ngx_http_portal_db_pool_t *pool);
 static void ngx_http_portal_db_kick(ngx_http_portal_db_pool_t *pool);
 static void ngx_http_portal_db_fail_waiting(ngx_http_portal_db_pool_t *pool);
@@ -716,13 +726,26 @@ static void
 ngx_http_portal_db_fail(ngx_http_portal_db_conn_t *conn, const char *why)
 {
     u_char                      *p, *last, msg[512];
-    ngx_uint_t                   level;
+    ngx_uint_t                   level, i, nbatch;
+    ngx_http_portal_db_query_t  *batch[NGX_HTTP_PORTAL_DB_BATCH];
     ngx_http_portal_db_pool_t   *pool;
     ngx_http_portal_db_query_t  *q;
 
     pool = conn->pool;
     q = conn->query;
     conn->query = NULL;
+
+    nbatch = 0;
+
+    if (conn->state == NGX_HTTP_PORTAL_CONN_BATCHING) {
+        for (i = conn->current; i < conn->nbatch; i++) {
+            if (conn->batch[i]) {
+                batch[nbatch++] = conn->batch[i];
+            }
+        }
+
+        conn->nbatch = 0;
+    }
 
     /* libpq's messages carry no password; one log line each */
 
@@ -752,6 +775,11 @@ ngx_http_portal_db_fail(ngx_http_portal_db_conn_t *conn, const char *why)
 
     if (q) {
         ngx_http_portal_db_done(q, NGX_HTTP_PORTAL_DB_UNAVAILABLE, NULL);
+    }
+
+    for (i = 0; i < nbatch; i++) {
+        ngx_http_portal_db_done(batch[i], NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                NULL);
     }
 }
 
@@ -841,6 +869,7 @@ ngx_http_portal_db_event(ngx_event_t *ev)
     case NGX_HTTP_PORTAL_CONN_PREPARING:
     case NGX_HTTP_PORTAL_CONN_QUERYING:
     case NGX_HTTP_PORTAL_CONN_RESETTING:
+    case NGX_HTTP_PORTAL_CONN_BATCHING:
 
         if (ev->write) {
             if (ngx_http_portal_db_flush(conn) != NGX_OK) {
@@ -850,7 +879,13 @@ ngx_http_portal_db_event(ngx_event_t *ev)
             return;
         }
 
-        ngx_http_portal_db_read(conn);
+        if (conn->state == NGX_HTTP_PORTAL_CONN_BATCHING) {
+            ngx_http_portal_db_batch_read(conn);
+
+        } else {
+            ngx_http_portal_db_read(conn);
+        }
+
         return;
 
     default:
@@ -1133,9 +1168,188 @@ ngx_http_portal_db_dispatch(ngx_http_portal_db_pool_t *pool)
         qu = ngx_queue_head(&pool->idle);
         conn = ngx_queue_data(qu, ngx_http_portal_db_conn_t, queue);
 
+        /*
+         * More statements wait, all prepared on this connection: they go
+         * together in pipeline mode, each with its own Sync (its own
+         * transaction), and the server answers them on one wake-up.
+         */
+
+        if (conn->prepared[q->sql->id] && !ngx_queue_empty(&pool->waiting)) {
+            ngx_queue_remove(&conn->queue);
+
+            conn->batch[0] = q;
+            conn->nbatch = 1;
+
+            while (conn->nbatch < NGX_HTTP_PORTAL_DB_BATCH
+                   && !ngx_queue_empty(&pool->waiting))
+            {
+                qu = ngx_queue_head(&pool->waiting);
+                q = ngx_queue_data(qu, ngx_http_portal_db_query_t, queue);
+
+                if (!conn->prepared[q->sql->id]) {
+                    break;
+                }
+
+                ngx_queue_remove(qu);
+                pool->nwaiting--;
+                conn->batch[conn->nbatch++] = q;
+            }
+
+            if (ngx_http_portal_db_batch(conn) != NGX_OK) {
+                ngx_http_portal_db_fail(conn, "sending statements failed");
+            }
+
+            continue;
+        }
+
         if (ngx_http_portal_db_start(conn, q) != NGX_OK) {
             ngx_http_portal_db_fail(conn, "sending a statement failed");
         }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_portal_db_batch(ngx_http_portal_db_conn_t *conn)
+{
+    ngx_uint_t                   i;
+    ngx_http_portal_db_query_t  *q;
+
+    conn->state = NGX_HTTP_PORTAL_CONN_BATCHING;
+    conn->current = 0;
+
+    for (i = 0; i < conn->nbatch; i++) {
+        q = conn->batch[i];
+        q->conn = conn;
+        q->state = NGX_HTTP_PORTAL_QUERY_RUNNING;
+    }
+
+    if (!PQenterPipelineMode(conn->pg)) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < conn->nbatch; i++) {
+        q = conn->batch[i];
+
+        if (!PQsendQueryPrepared(conn->pg, q->sql->name, q->nparams,
+                                 q->values, q->lengths, q->formats,
+                                 q->binary)
+            || !PQpipelineSync(conn->pg))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_portal_db_flush(conn);
+}
+
+
+/*
+ * In pipeline mode a statement's results end with NULL, then its Sync
+ * gives PGRES_PIPELINE_SYNC: that is when its handler is called.
+ */
+
+static void
+ngx_http_portal_db_batch_read(ngx_http_portal_db_conn_t *conn)
+{
+    PGresult                    *res;
+    ngx_http_portal_db_query_t  *q;
+
+    if (!PQconsumeInput(conn->pg)) {
+        ngx_http_portal_db_fail(conn, "connection lost");
+        return;
+    }
+
+    while (conn->current < conn->nbatch && !PQisBusy(conn->pg)) {
+        res = PQgetResult(conn->pg);
+
+        if (res == NULL) {
+            continue;
+        }
+
+        if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+            if (conn->result == NULL) {
+                conn->result = res;
+
+            } else {
+                PQclear(res);
+            }
+
+            continue;
+        }
+
+        PQclear(res);
+
+        q = conn->batch[conn->current];
+        conn->batch[conn->current] = NULL;
+        conn->current++;
+
+        res = conn->result;
+        conn->result = NULL;
+
+        if (q) {
+            if (res) {
+                ngx_http_portal_db_done(q, NGX_HTTP_PORTAL_DB_OK, res);
+
+            } else {
+                ngx_http_portal_db_done(q, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                        NULL);
+            }
+        }
+
+        if (res) {
+            PQclear(res);
+        }
+
+        if (conn->state != NGX_HTTP_PORTAL_CONN_BATCHING) {
+            /* a handler's failure closed it meanwhile */
+            return;
+        }
+    }
+
+    if (conn->current < conn->nbatch) {
+        return;
+    }
+
+    conn->nbatch = 0;
+
+    if (PQstatus(conn->pg) != CONNECTION_OK
+        || !PQexitPipelineMode(conn->pg))
+    {
+        ngx_http_portal_db_fail(conn, "leaving pipeline mode failed");
+        return;
+    }
+
+    conn->state = NGX_HTTP_PORTAL_CONN_QUERYING;
+    ngx_http_portal_db_release(conn);
+}
+
+
+/* a statement's request is gone or timed out: it no longer waits */
+
+static void
+ngx_http_portal_db_detach(ngx_http_portal_db_query_t *q)
+{
+    ngx_uint_t                  i;
+    ngx_http_portal_db_conn_t  *conn;
+
+    conn = q->conn;
+
+    if (conn->state != NGX_HTTP_PORTAL_CONN_BATCHING) {
+        ngx_http_portal_db_abandon(conn);
+        return;
+    }
+
+    /* one of several: it runs to its end, unheard, and others go on */
+
+    for (i = conn->current; i < conn->nbatch; i++) {
+        if (conn->batch[i] == q) {
+            conn->batch[i] = NULL;
+        }
+    }
+
+    if (!conn->c->read->timer_set) {
+        ngx_add_timer(conn->c->read, conn->pool->conf->db_timeout);
     }
 }
 
@@ -1341,7 +1555,7 @@ ngx_http_portal_db_timeout(ngx_event_t *ev)
         pool->nwaiting--;
 
     } else if (q->state == NGX_HTTP_PORTAL_QUERY_RUNNING) {
-        ngx_http_portal_db_abandon(q->conn);
+        ngx_http_portal_db_detach(q);
     }
 
     ngx_http_portal_db_done(q, NGX_HTTP_PORTAL_DB_TIMEOUT, NULL);
@@ -1375,7 +1589,7 @@ ngx_http_portal_db_cleanup(void *data)
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                       "portal: client went away, cancelling \"%s\"",
                       q->sql->name);
-        ngx_http_portal_db_abandon(q->conn);
+        ngx_http_portal_db_detach(q);
         break;
 
     default:
