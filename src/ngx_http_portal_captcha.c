@@ -1331,3 +1331,28 @@ ngx_http_portal_captcha_header(ngx_http_request_t *r, ngx_str_t *name,
 
     return NGX_OK;
 }
+
+
+/*
+ * At a worker's exit (the pool's threads are joined by then): the
+ * libraries' process-wide state is given back, so that memory checkers
+ * see nothing left behind.
+ */
+
+void
+ngx_http_portal_captcha_exit(void)
+{
+    (void) pthread_mutex_lock(&ngx_http_portal_captcha_espeak_lock);
+
+    if (ngx_http_portal_captcha_espeak_rate > 0) {
+        (void) espeak_ng_Terminate();
+        ngx_http_portal_captcha_espeak_rate = 0;
+    }
+
+    (void) pthread_mutex_unlock(&ngx_http_portal_captcha_espeak_lock);
+
+    if (ngx_http_portal_captcha_gd_ready) {
+        gdFontCacheShutdown();
+        ngx_http_portal_captcha_gd_ready = 0;
+    }
+}

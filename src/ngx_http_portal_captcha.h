@@ -27,4 +27,7 @@
 #define NGX_HTTP_PORTAL_CAPTCHA_MAX  16
 
 
+void ngx_http_portal_captcha_exit(void);
+
+
 #endif /* _NGX_HTTP_PORTAL_CAPTCHA_H_INCLUDED_ */

@@ -695,4 +695,6 @@ ngx_http_portal_exit_process(ngx_cycle_t *cycle)
         ngx_http_portal_db_pool_destroy(pmcf->db_pool);
         pmcf->db_pool = NULL;
     }
+
+    ngx_http_portal_captcha_exit();
 }
