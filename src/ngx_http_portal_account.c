@@ -604,15 +604,7 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
         goto failed;
     }
 
-    if (password == NULL) {
-        why = "Choisissez un mot de passe.";
-
-    } else if (ngx_strlen(password) > NGX_HTTP_PORTAL_PASSWORD_BYTES) {
-        why = "Le mot de passe ne peut dépasser 128 caractères.";
-
-    } else {
-        why = ngx_http_portal_password_refused(password, personal);
-    }
+    why = ngx_http_portal_password_refused(password, personal);
 
     if (why) {
         ngx_http_portal_field(fields, "", "password", why);

@@ -159,6 +159,14 @@ ngx_http_portal_password_refused(const char *password, const char **personal)
     char     other[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
     ssize_t  n;
 
+    if (password == NULL) {
+        return "Choisissez un mot de passe.";
+    }
+
+    if (ngx_strlen(password) > NGX_HTTP_PORTAL_PASSWORD_BYTES) {
+        return "Le mot de passe ne peut dépasser 128 caractères.";
+    }
+
     n = ngx_http_portal_utf8_len((u_char *) password, ngx_strlen(password));
 
     if (n < 0) {
@@ -271,6 +279,36 @@ ngx_http_portal_password_hash(const char *password, char *out)
 }
 
 
+/* a wrong password or answer, counted for its login and the address */
+
+static ngx_http_portal_sql_t  ngx_http_portal_auth_failed_sql = {
+    "portal_auth_failed",
+    "SELECT portal.auth_failed($1, $2, $3)",
+    3, 0
+};
+
+
+ngx_http_portal_db_query_t *
+ngx_http_portal_auth_failed(ngx_http_request_t *r, ngx_str_t *login,
+    const char *kind, ngx_http_portal_db_handler_pt handler)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_auth_failed_sql,
+                                 handler);
+    if (q == NULL) {
+        return NULL;
+    }
+
+    ngx_http_portal_db_param(q, (char *) login->data, login->len);
+    ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
+                             r->connection->addr_text.len);
+    ngx_http_portal_db_param(q, kind, ngx_strlen(kind));
+
+    return q;
+}
+
+
 ngx_int_t
 ngx_http_portal_too_many(ngx_http_request_t *r)
 {
@@ -380,12 +418,6 @@ static ngx_http_portal_sql_t  ngx_http_portal_reset_grant_sql = {
     "portal_reset_grant",
     "SELECT portal.reset_grant($1, $2, $3, $4)",
     4, 0
-};
-
-static ngx_http_portal_sql_t  ngx_http_portal_reset_failed_sql = {
-    "portal_reset_failed",
-    "SELECT portal.auth_failed($1, $2, 'answer')",
-    2, 0
 };
 
 
@@ -593,15 +625,12 @@ ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
                                  plcf->public_url.len);
 
     } else {
-        q = ngx_http_portal_db_query(r, &ngx_http_portal_reset_failed_sql,
-                                     ngx_http_portal_reset_done);
+        q = ngx_http_portal_auth_failed(r, &rs->login, "answer",
+                                        ngx_http_portal_reset_done);
         if (q == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
-
-        ngx_http_portal_db_param(q, (char *) rs->login.data, rs->login.len);
-        ngx_http_portal_db_param(q, (char *) rs->addr.data, rs->addr.len);
     }
 
     ngx_http_portal_db_next(q);
@@ -667,12 +696,6 @@ static ngx_http_portal_sql_t  ngx_http_portal_change_set_sql = {
     3, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_change_failed_sql = {
-    "portal_password_failed",
-    "SELECT portal.auth_failed($1, $2, 'password')",
-    2, 0
-};
-
 
 ngx_int_t
 ngx_http_portal_password_change_handler(ngx_http_request_t *r,
@@ -722,15 +745,8 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
 
     *ngx_cpymem((u_char *) personal[1], first.data, first.len) = '\0';
 
-    if (fresh == NULL) {
-        why = "Choisissez un nouveau mot de passe.";
-
-    } else if (ngx_strlen(fresh) > NGX_HTTP_PORTAL_PASSWORD_BYTES) {
-        why = "Le mot de passe ne peut dépasser 128 caractères.";
-
-    } else {
-        why = ngx_http_portal_password_refused(fresh, personal);
-    }
+    why = fresh ? ngx_http_portal_password_refused(fresh, personal)
+                : "Choisissez un nouveau mot de passe.";
 
     if (why) {
         json_object_set_new(fields, "new", json_string(why));
@@ -861,17 +877,12 @@ ngx_http_portal_change_checked(ngx_http_request_t *r, void *data)
     if (!job->ok) {
         ctx->data = NULL;
 
-        q = ngx_http_portal_db_query(r, &ngx_http_portal_change_failed_sql,
-                                     ngx_http_portal_change_done);
+        q = ngx_http_portal_auth_failed(r, &ctx->session.login, "password",
+                                        ngx_http_portal_change_done);
         if (q == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
-
-        ngx_http_portal_db_param(q, (char *) ctx->session.login.data,
-                                 ctx->session.login.len);
-        ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
-                                 r->connection->addr_text.len);
 
     } else {
         if (!job->hashed) {

@@ -14,6 +14,8 @@
 
 #include <sodium.h>
 
+#include "ngx_http_portal_db.h"
+
 
 /* 128 characters of up to 4 bytes */
 #define NGX_HTTP_PORTAL_PASSWORD_BYTES  512
@@ -34,6 +36,11 @@ const char *ngx_http_portal_password_refused(const char *password,
 /* Argon2id with the portal's cost; in a pool thread only */
 ngx_int_t ngx_http_portal_password_hash(const char *password,
     char *out);
+
+/* the statement that counts a failure ("password" or "answer") */
+ngx_http_portal_db_query_t *ngx_http_portal_auth_failed(
+    ngx_http_request_t *r, ngx_str_t *login, const char *kind,
+    ngx_http_portal_db_handler_pt handler);
 
 /* 429 with Retry-After */
 ngx_int_t ngx_http_portal_too_many(ngx_http_request_t *r);

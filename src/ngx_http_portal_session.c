@@ -110,12 +110,6 @@ static ngx_http_portal_sql_t  ngx_http_portal_login_ok_sql = {
     2, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_login_failed_sql = {
-    "portal_login_failed",
-    "SELECT portal.auth_failed($1, $2, 'password')",
-    2, 0
-};
-
 
 static ngx_http_portal_sql_t  ngx_http_portal_logout_sql = {
     "portal_logout",
@@ -995,15 +989,12 @@ ngx_http_portal_login_checked(ngx_http_request_t *r, void *data)
     } else {
         lg->id[0] = '\0';
 
-        q = ngx_http_portal_db_query(r, &ngx_http_portal_login_failed_sql,
-                                     ngx_http_portal_login_recorded);
+        q = ngx_http_portal_auth_failed(r, &lg->login, "password",
+                                        ngx_http_portal_login_recorded);
         if (q == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
-
-        ngx_http_portal_db_param(q, (char *) lg->login.data, lg->login.len);
-        ngx_http_portal_db_param(q, (char *) lg->addr.data, lg->addr.len);
     }
 
     ngx_http_portal_db_next(q);
