@@ -58,6 +58,8 @@ static int ngx_http_portal_mp_headers(ngx_http_portal_mp_t *mp,
     ngx_http_portal_mp_part_t *part);
 static int ngx_http_portal_mp_disposition(u_char *p, u_char *last,
     ngx_http_portal_mp_part_t *part);
+static int ngx_http_portal_mp_param(const u_char **pp, const u_char *last,
+    const u_char **name, size_t *nlen);
 static u_char *ngx_http_portal_mp_value(u_char *p, u_char *last,
     u_char **value, size_t *len);
 static int ngx_http_portal_mp_tchar(u_char c);
@@ -75,6 +77,7 @@ int
 ngx_http_portal_mp_boundary(const u_char *type, size_t len,
     const u_char **boundary, size_t *boundary_len)
 {
+    int            rc;
     size_t         vlen, nlen, blen;
     const u_char  *p, *last, *name, *value, *b;
 
@@ -102,33 +105,15 @@ ngx_http_portal_mp_boundary(const u_char *type, size_t len,
     blen = 0;
 
     for ( ;; ) {
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
+        rc = ngx_http_portal_mp_param(&p, last, &name, &nlen);
 
-        if (p == last) {
+        if (rc == 0) {
             break;
         }
 
-        if (*p++ != ';') {
+        if (rc < 0) {
             return NGX_HTTP_PORTAL_MP_ERR_BOUNDARY;
         }
-
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-
-        if (p == last) {
-            break;
-        }
-
-        name = p;
-
-        while (p < last && ngx_http_portal_mp_tchar(*p)) {
-            p++;
-        }
-
-        nlen = p - name;
 
         if (nlen == 0 || p == last || *p++ != '=') {
             return NGX_HTTP_PORTAL_MP_ERR_BOUNDARY;
@@ -580,7 +565,7 @@ ngx_http_portal_mp_disposition(u_char *p, u_char *last,
 {
     u_char  *name, *value;
     size_t   nlen, vlen;
-    int      has_name;
+    int      has_name, rc;
 
     if ((size_t) (last - p) < sizeof("form-data") - 1
         || !ngx_http_portal_mp_is(p, sizeof("form-data") - 1, "form-data"))
@@ -597,33 +582,16 @@ ngx_http_portal_mp_disposition(u_char *p, u_char *last,
     has_name = 0;
 
     for ( ;; ) {
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
+        rc = ngx_http_portal_mp_param((const u_char **) &p, last,
+                                      (const u_char **) &name, &nlen);
 
-        if (p == last) {
+        if (rc == 0) {
             break;
         }
 
-        if (*p++ != ';') {
+        if (rc < 0) {
             return NGX_HTTP_PORTAL_MP_ERR_HEADER;
         }
-
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-
-        if (p == last) {
-            break;
-        }
-
-        name = p;
-
-        while (p < last && ngx_http_portal_mp_tchar(*p)) {
-            p++;
-        }
-
-        nlen = p - name;
 
         while (p < last && (*p == ' ' || *p == '\t')) {
             p++;
@@ -669,6 +637,54 @@ ngx_http_portal_mp_disposition(u_char *p, u_char *last,
     }
 
     return NGX_HTTP_PORTAL_MP_OK;
+}
+
+
+/*
+ * The next "; name" of a header's parameters: 1 with the name (p after
+ * it), 0 at the end of the header, -1 when something else stands there.
+ */
+
+static int
+ngx_http_portal_mp_param(const u_char **pp, const u_char *last,
+    const u_char **name, size_t *nlen)
+{
+    const u_char  *p;
+
+    p = *pp;
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    if (p == last) {
+        *pp = p;
+        return 0;
+    }
+
+    if (*p++ != ';') {
+        return -1;
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    if (p == last) {
+        *pp = p;
+        return 0;
+    }
+
+    *name = p;
+
+    while (p < last && ngx_http_portal_mp_tchar(*p)) {
+        p++;
+    }
+
+    *nlen = p - *name;
+    *pp = p;
+
+    return 1;
 }
 
 
