@@ -586,7 +586,9 @@ sub build_config {
     if ($module && !$o{no_portal_defaults}) {
         my %default = (
             portal_db          => '"' . conninfo() . '"',
-            portal_db_timeout  => '3s',
+            # a wall-clock deadline: under valgrind the event loop waits
+            # its turn behind the Argon2id threads, so it grows with them
+            portal_db_timeout  => 3 * $Factor . 's',
             portal_secret_file => "$ServRoot/secret.key",
             portal_thread_pool => 'portal',
         );
