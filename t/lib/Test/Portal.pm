@@ -528,9 +528,24 @@ sub pg_pids {
 # with a server that stopped answering.  pg_thaw() resumes it.
 sub pg_freeze {
     need_private_pg('pg_freeze');
+    # The postmaster first, and only once it is stopped its children: a
+    # backend it forks for a connection between a listing and the signals
+    # would otherwise escape and go on answering (seen under load).
+    my ($postmaster) = pg_pids();
+    kill 'STOP', $postmaster;
+    wait_until(sub { process_state($postmaster) eq 'T' }, 5,
+               'the postmaster to stop')
+        or die "the postmaster did not stop\n";
     my @pids = pg_pids();
     kill 'STOP', @pids;
     return scalar @pids;
+}
+
+# The state letter of a process (R, S, T...), '' when it is gone.
+sub process_state {
+    my ($pid) = @_;
+    my $stat = read_file("/proc/$pid/stat");
+    return $stat =~ /.*\)\s+(\S)/s ? $1 : '';
 }
 
 sub pg_thaw {
