@@ -1531,7 +1531,38 @@ sub response {
         $r{body} = $body;
     }
     delete $r{error} if $complete && $h->{timed_out};
+    record($h, \%r) if $ENV{PORTAL_RECORD} && !$r{error};
     return \%r;
+}
+
+# PORTAL_RECORD=FILE: every complete answer of an API location (/api/,
+# /admin/api/) is appended to FILE as one JSON line, for the check of
+# real responses against html/openapi.yaml (t/openapi/).  One write per
+# line with O_APPEND: files run in parallel share the file.
+sub record {
+    my ($h, $r) = @_;
+    my ($api, $route) = $h->{path} =~ m{\A/(api|admin/api)/([^?#]*)}
+        or return;
+    my $type = $r->{headers}{'content-type'} // '';
+    my $body;
+    if ($type =~ m{\Aapplication/json}i) {
+        $body = eval { JSON::PP->new->utf8->decode($r->{body}) };
+        return unless defined $body || $r->{body} eq '';
+    }
+    my %hdr;
+    for my $n (qw(allow retry-after content-disposition location)) {
+        $hdr{$n} = $r->{headers}{$n} if defined $r->{headers}{$n};
+    }
+    my $line = JSON::PP->new->utf8->canonical->encode({
+        file => $0, api => $api eq 'api' ? 'citizen' : 'agent',
+        method => $h->{method}, path => $route, status => 0 + $r->{status},
+        content_type => $type, headers => \%hdr,
+        (defined $body ? (body => $body) : ()),
+    }) . "\n";
+    if (open my $fh, '>>:raw', $ENV{PORTAL_RECORD}) {
+        syswrite $fh, $line;
+        close $fh;
+    }
 }
 
 
@@ -1736,7 +1767,10 @@ that C<make test> started; without it the harness starts
 t/servroot/pg itself and leaves it running: C<ci/pg stop t/servroot/pg>),
 C<PORTAL_SANITIZE=asan> (LD_PRELOAD libasan; any logs/asan.* fails the
 file) or C<PORTAL_SANITIZE=valgrind> (one process, master_process off;
-any valgrind report fails the file).
+any valgrind report fails the file).  C<PORTAL_RECORD=FILE> appends every
+complete answer of an C</api/> or C</admin/api/> location to FILE, one JSON
+line each (method, path under the API, status, content type, a few
+headers, the decoded JSON body), for t/openapi/.
 
 At the end of a file the harness stops nginx, fails the file when the
 whole error log has [alert], [crit] or [emerg] lines or a sanitizer
