@@ -161,6 +161,7 @@ ajv.addSchema({
 });
 
 const validators = new Map();
+const ERROR_ENVELOPE = { $ref: '#/components/schemas/Error' };
 
 function validator(schema) {
     let v = validators.get(schema);
@@ -325,7 +326,7 @@ function envelope(rec, where, status, code, extra) {
         return false;
     }
     const problems = [];
-    const v = validator({ $ref: '#/components/schemas/Error' });
+    const v = validator(ERROR_ENVELOPE);
     if (mediaType(rec.content_type) !== 'application/json') {
         problems.push(`Content-Type "${rec.content_type}", not application/json`);
     } else if (!('body' in rec)) {
