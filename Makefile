@@ -4,7 +4,8 @@
 #               and nginx on http://127.0.0.1:8080 (rerun: rebuild, reload)
 #   make test   the same setup, then the whole test suite
 #
-# and: make stop, make build, make bench, make clean.
+# and: make stop, make build, make bench, make clean, and make test-fresh
+# (make run and make test on a minimal Debian 12 root: ci/test-fresh).
 
 SHELL      := /bin/bash
 TOP        := $(CURDIR)
@@ -24,7 +25,7 @@ ASAN_OPT   := -g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address \
               -Wall -Wextra -Werror
 
 .PHONY: all build asan deps deps-test run stop db test test-unit \
-        test-asan test-browser bench clean
+        test-asan test-browser test-fresh bench clean
 
 all: build
 
@@ -114,6 +115,14 @@ test-browser:
 	PORTAL_BASE_URL=http://127.0.0.1:8080 PORTAL_CAPTCHA_ANSWER=KX7P4M \
 	    node --test t/browser/; rc=$$?; rm -f $(CAPTCHA_TEST); \
 	    $(MAKE) -s run >/dev/null; exit $$rc
+
+# The README's promise on a fresh machine: make run and make test, as root,
+# on a minimal Debian 12 root given this machine's apt sources, npm
+# configuration and CA certificates, in a network namespace of its own.
+# Not part of make test (it takes a while).
+test-fresh:
+	@ci/deps fresh
+	ci/test-fresh
 
 bench: deps-test build run
 	ci/bench
