@@ -1,11 +1,20 @@
 
 /*
- * Portail Citoyen: citizen accounts: the security questions, creation
- * (seed flow A), the "Compte" tab (the holder, the household's members)
- * and the export of everything the portal holds on an account.
+ * Portail Citoyen: citizen accounts.
  *
- * Resources are built as JSON by PostgreSQL functions (sql/002) and sent
- * as they come; the module checks input and owns crypto.
+ *     GET   security-questions   the questions to choose from
+ *     POST  accounts             create one (seed flow A)
+ *     GET   me                   the account, the household
+ *     PATCH me                   the holder, the contact mode
+ *     POST  me/members           a member of the household
+ *     GET   me/members/{id}      one member
+ *     PATCH me/members/{id}
+ *     GET   me/export            everything held on the account
+ *
+ * Input is checked against the field tables of _person.c; resources are
+ * built as JSON by PostgreSQL functions (sql/functions/030_accounts.sql)
+ * and sent as they come.  Changes need a validated account (the router's
+ * access phase).
  */
 
 
@@ -18,824 +27,534 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_account.h"
 #include "ngx_http_portal_captcha.h"
+#include "ngx_http_portal_check.h"
+#include "ngx_http_portal_credentials.h"
 #include "ngx_http_portal_db.h"
-#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
+#include "ngx_http_portal_person.h"
+#include "ngx_http_portal_resource.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
-#include "ngx_http_portal_session.h"
 #include "ngx_http_portal_text.h"
 #include "ngx_http_portal_thread.h"
 
 
+/* the household, at sign-up and later: the same cap */
 #define NGX_HTTP_PORTAL_MEMBERS_MAX  20
 
 
 typedef struct {
-    char                      password[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
-    char                      answer[512];
-    char                      password_hash[crypto_pwhash_STRBYTES];
-    char                      answer_hash[crypto_pwhash_STRBYTES];
-    ngx_uint_t                ok;
+    ngx_http_portal_person_t          holder;
+    ngx_str_t                         password;
+    ngx_str_t                         password_confirm;
+    ngx_int_t                         question;
+    ngx_str_t                         answer;
+    ngx_str_t                         contact_mode;
+    ngx_str_t                         captcha_id;
+    ngx_str_t                         captcha_answer;
+
+    /* made from the above */
+    ngx_str_t                         base;
+    ngx_str_t                         folded;
+    ngx_str_t                         holder_json;
+    ngx_str_t                         members_json;
+} ngx_http_portal_signup_t;
+
+
+typedef struct {
+    char                              password[NGX_HTTP_PORTAL_SECRET_BYTES
+                                               + 1];
+    char                              answer[NGX_HTTP_PORTAL_SECRET_BYTES
+                                             + 1];
+    char                              password_hash[crypto_pwhash_STRBYTES];
+    char                              answer_hash[crypto_pwhash_STRBYTES];
+    ngx_uint_t                        ok;
 } ngx_http_portal_signup_job_t;
 
 
 typedef struct {
-    ngx_str_t                 base;
-    ngx_str_t                 holder;
-    ngx_str_t                 members;
-    ngx_str_t                 answer;
-    ngx_str_t                 question;
-    ngx_str_t                 password_hash;
-    ngx_str_t                 answer_hash;
-} ngx_http_portal_signup_t;
+    ngx_http_portal_person_t          holder;
+    ngx_str_t                         contact_mode;
+} ngx_http_portal_me_input_t;
 
 
-static ngx_int_t ngx_http_portal_dump(ngx_http_request_t *r, json_t *json,
-    ngx_str_t *out);
-static ngx_int_t ngx_http_portal_text_dup(ngx_http_request_t *r,
-    const char *s, ngx_str_t *out);
-static void ngx_http_portal_signup_captcha(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
-static void ngx_http_portal_signup_work(void *data);
-static void ngx_http_portal_signup_hashed(ngx_http_request_t *r,
+static ngx_int_t ngx_http_portal_account_create_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_account_rules(ngx_http_request_t *r,
+    ngx_http_portal_check_t *ck, ngx_http_portal_signup_t *su);
+static ngx_int_t ngx_http_portal_account_captcha(ngx_http_request_t *r,
+    ngx_uint_t right);
+static void ngx_http_portal_account_work(void *data);
+static void ngx_http_portal_account_hashed(ngx_http_request_t *r,
     void *data);
-static void ngx_http_portal_signup_done(ngx_http_portal_db_query_t *q,
+static void ngx_http_portal_account_created(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
-static ngx_int_t ngx_http_portal_json_query(ngx_http_request_t *r,
-    ngx_http_portal_sql_t *sql, ngx_uint_t created, ngx_str_t *p1,
-    ngx_str_t *p2, ngx_str_t *p3);
-static void ngx_http_portal_json_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
+static ngx_int_t ngx_http_portal_account_me_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_account_member_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
 
 
-static ngx_http_portal_sql_t  ngx_http_portal_questions_sql = {
-    "portal_questions",
-    "SELECT coalesce(json_agg(json_build_object('id', id, 'label', label)"
-    " ORDER BY id), '[]')::text FROM portal.security_questions",
-    0, 0
+static ngx_http_portal_fault_t  ngx_http_portal_account_missing = {
+    "not_found", NGX_HTTP_PORTAL_M_RECORD_NOT_FOUND
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_captcha_check_sql = {
-    "portal_captcha_check",
-    "SELECT portal.captcha_check($1, $2)",
-    2, 0
+
+#define NGX_HTTP_PORTAL_SIGNUP(field)                                        \
+    (ngx_int_t) offsetof(ngx_http_portal_signup_t, field)
+
+static const ngx_http_portal_field_t  ngx_http_portal_account_signup[] = {
+
+    { "holder", NGX_HTTP_PORTAL_OBJECT, NGX_HTTP_PORTAL_REQUIRED, 0, 0,
+      NULL, ngx_http_portal_person_holder, NGX_HTTP_PORTAL_SIGNUP(holder),
+      NGX_HTTP_PORTAL_M_PERSON_MISSING, NULL },
+
+    { "members", NGX_HTTP_PORTAL_LIST, 0, 0, NGX_HTTP_PORTAL_MEMBERS_MAX,
+      NULL, ngx_http_portal_person_member, NGX_HTTP_PORTAL_NO_OFFSET,
+      NGX_HTTP_PORTAL_M_MEMBERS, NGX_HTTP_PORTAL_M_PERSON_MISSING },
+
+    { "contact_mode", NGX_HTTP_PORTAL_ENUM, NGX_HTTP_PORTAL_REQUIRED, 0, 0,
+      ngx_http_portal_person_contact_modes, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(contact_mode),
+      NGX_HTTP_PORTAL_M_CONTACT_MODE, NULL },
+
+    { "security_question_id", NGX_HTTP_PORTAL_INTEGER,
+      NGX_HTTP_PORTAL_REQUIRED, 1, 32767, NULL, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(question), NGX_HTTP_PORTAL_M_QUESTION, NULL },
+
+    { "security_answer", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED,
+      0, 200, NULL, NULL, NGX_HTTP_PORTAL_SIGNUP(answer),
+      NGX_HTTP_PORTAL_M_ANSWER, NULL },
+
+    { "password", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(password), NGX_HTTP_PORTAL_M_PASSWORD_NONE,
+      NULL },
+
+    { "password_confirm", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(password_confirm),
+      NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM, NULL },
+
+    { "captcha_id", NGX_HTTP_PORTAL_UUID,
+      NGX_HTTP_PORTAL_REQUIRED|NGX_HTTP_PORTAL_NOCOPY, 0, 36, NULL, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(captcha_id), NGX_HTTP_PORTAL_M_CAPTCHA_ID,
+      NULL },
+
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED,
+      0, NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
+      NGX_HTTP_PORTAL_SIGNUP(captcha_answer),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+
+    NGX_HTTP_PORTAL_FIELDS_END
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_signup_sql = {
+
+static const ngx_http_portal_field_t  ngx_http_portal_account_me[] = {
+
+    { "holder", NGX_HTTP_PORTAL_OBJECT, 0, 0, 0,
+      NULL, ngx_http_portal_person_holder,
+      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, holder),
+      NGX_HTTP_PORTAL_M_PERSON_MISSING, NULL },
+
+    { "contact_mode", NGX_HTTP_PORTAL_ENUM, 0, 0, 0,
+      ngx_http_portal_person_contact_modes, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, contact_mode),
+      NGX_HTTP_PORTAL_M_CONTACT_MODE, NULL },
+
+    NGX_HTTP_PORTAL_FIELDS_END
+};
+
+
+/* a phone contact without a phone: the constraint of the accounts */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_account_errors[] = {
+
+    { "23514", "accounts_phone_contact", NGX_HTTP_UNPROCESSABLE_ENTITY,
+      "invalid", NGX_HTTP_PORTAL_M_INVALID,
+      "contact_mode", NGX_HTTP_PORTAL_M_CONTACT_PHONE },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+/* no such security question: found by PostgreSQL */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_signup_errors[] = {
+
+    { "23503", NULL, NGX_HTTP_UNPROCESSABLE_ENTITY,
+      "invalid", NGX_HTTP_PORTAL_M_INVALID,
+      "security_question_id", NGX_HTTP_PORTAL_M_QUESTION },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+
+static ngx_http_portal_resource_t  ngx_http_portal_account_questions = {
+    { "portal_security_questions", "SELECT portal.security_questions()",
+      0, 0 },
+    NGX_HTTP_OK, NULL, NULL, 0
+};
+
+/* the login, for the log, and the new account */
+
+static ngx_http_portal_sql_t  ngx_http_portal_account_create_sql = {
     "portal_account_create",
-    "SELECT id, login FROM portal.create_account($1, $2, $3, $4, $5, $6,"
-    " $7, $8)",
+    "SELECT login, account"
+    " FROM portal.account_create($1, $2, $3, $4, $5, $6, $7, $8)",
     8, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_me_sql = {
-    "portal_me",
-    "SELECT portal.me($1)",
-    1, 0
+static ngx_http_portal_resource_t  ngx_http_portal_account_get = {
+    { "portal_me", "SELECT portal.me($1)", 1, 0 },
+    NGX_HTTP_OK, NULL, NULL, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_me_update_sql = {
-    "portal_me_update",
-    "SELECT portal.me_update($1, $2)",
-    2, 0
+static ngx_http_portal_resource_t  ngx_http_portal_account_update = {
+    { "portal_me_update", "SELECT portal.me_update($1, $2)", 2, 0 },
+    NGX_HTTP_OK, NULL, ngx_http_portal_account_errors, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_member_add_sql = {
-    "portal_member_add",
-    "SELECT portal.member_add($1, $2)",
-    2, 0
+static ngx_http_portal_resource_t  ngx_http_portal_account_export = {
+    { "portal_export", "SELECT portal.export($1)", 1, 0 },
+    NGX_HTTP_OK, "mon-compte-citoyen.json", NULL, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_member_get_sql = {
-    "portal_member_get",
-    "SELECT portal.member_get($1, $2)",
-    2, 0
+static ngx_http_portal_resource_t  ngx_http_portal_member_add = {
+    { "portal_member_add", "SELECT portal.member_add($1, $2)", 2, 0 },
+    NGX_HTTP_CREATED, NULL, ngx_http_portal_account_errors, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_member_update_sql = {
-    "portal_member_update",
-    "SELECT portal.member_update($1, $2, $3)",
-    3, 0
+static ngx_http_portal_resource_t  ngx_http_portal_member_get = {
+    { "portal_member_get", "SELECT portal.member_get($1, $2)", 2, 0 },
+    NGX_HTTP_OK, NULL, NULL, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_export_sql = {
-    "portal_export",
-    "SELECT portal.export($1)",
-    1, 0
+static ngx_http_portal_resource_t  ngx_http_portal_member_update = {
+    { "portal_member_update", "SELECT portal.member_update($1, $2, $3)",
+      3, 0 },
+    NGX_HTTP_OK, NULL, ngx_http_portal_account_errors, 0
 };
 
 
-static void
-ngx_http_portal_field(json_t *fields, const char *prefix, const char *name,
-    const char *message)
-{
-    char  key[128];
-
-    if (prefix && *prefix) {
-        ngx_snprintf((u_char *) key, sizeof(key) - 1, "%s.%s%Z", prefix,
-                     name);
-
-    } else {
-        ngx_cpystrn((u_char *) key, (u_char *) name, sizeof(key));
-    }
-
-    if (json_object_get(fields, key) == NULL) {
-        json_object_set_new(fields, key, json_string(message));
-    }
-}
-
-
-/*
- * A text field: absent is fine when partial or optional; present, it must
- * be a string of 1 to max characters of valid UTF-8.
- */
-
-static const char *
-ngx_http_portal_text_field(json_t *obj, const char *name, ngx_uint_t required,
-    ngx_uint_t max, json_t *fields, const char *prefix, const char *message)
-{
-    json_t      *v;
-    ssize_t      n;
-    const char  *s;
-
-    v = json_object_get(obj, name);
-
-    if (v == NULL || json_is_null(v)) {
-        if (required) {
-            ngx_http_portal_field(fields, prefix, name, message);
-        }
-
-        return NULL;
-    }
-
-    s = json_string_value(v);
-
-    if (s == NULL) {
-        ngx_http_portal_field(fields, prefix, name, message);
-        return NULL;
-    }
-
-    n = ngx_http_portal_utf8_len((u_char *) s, ngx_strlen(s));
-
-    if (n < 0 || (size_t) n > max || (required && n == 0)) {
-        ngx_http_portal_field(fields, prefix, name, message);
-        return NULL;
-    }
-
-    return s;
-}
-
-
-/*
- * Checks a person (holder or member) and copies what is known into out.
- * partial: PATCH, only the keys present are checked and copied.
- */
-
-void
-ngx_http_portal_check_person(json_t *in, ngx_uint_t kind, ngx_uint_t partial,
-    const char *prefix, json_t *fields, json_t *out)
-{
-    json_t      *addr, *oaddr;
-    ngx_uint_t   req, holder;
-    const char  *s, *aprefix;
-    char         abuf[64];
-
-    holder = (kind == NGX_HTTP_PORTAL_PERSON_HOLDER);
-    req = !partial;
-
-    if (in == NULL || !json_is_object(in)) {
-        ngx_http_portal_field(fields, "", prefix && *prefix ? prefix
-                                                            : "holder",
-                              "Ces informations sont manquantes.");
-        return;
-    }
-
-    s = ngx_http_portal_text_field(in, "civility", req && holder, 3, fields,
-                                   prefix, "Choisissez « M » ou « Mme ».");
-    if (s) {
-        if (ngx_strcmp(s, "M") == 0 || ngx_strcmp(s, "Mme") == 0
-            || (*s == '\0' && !holder))
-        {
-            /* "" clears a member's civility */
-            json_object_set_new(out, "civility", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "civility",
-                                  "Choisissez « M » ou « Mme ».");
-        }
-    }
-
-    s = ngx_http_portal_text_field(in, "first_name", req, 100, fields,
-                                   prefix, "Saisissez le prénom.");
-    if (s) {
-        if (ngx_http_portal_valid_name((u_char *) s, ngx_strlen(s))) {
-            json_object_set_new(out, "first_name", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "first_name",
-                                  "Le prénom ne peut contenir que des"
-                                  " lettres, espaces, traits d'union et"
-                                  " apostrophes.");
-        }
-    }
-
-    s = ngx_http_portal_text_field(in, "last_name", req && holder, 100,
-                                   fields, prefix, "Saisissez le nom.");
-
-    if (s && *s == '\0' && holder) {
-        ngx_http_portal_field(fields, prefix, "last_name",
-                              "Saisissez le nom.");
-
-    } else if (s && *s) {
-        if (ngx_http_portal_valid_name((u_char *) s, ngx_strlen(s))) {
-            json_object_set_new(out, "last_name", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "last_name",
-                                  "Le nom ne peut contenir que des lettres,"
-                                  " espaces, traits d'union et"
-                                  " apostrophes.");
-        }
-    }
-
-    s = ngx_http_portal_text_field(in, "birth_date", req, 10, fields,
-                                   prefix, "Saisissez la date de naissance"
-                                   " (AAAA-MM-JJ).");
-    if (s) {
-        if (ngx_http_portal_valid_date(s, 1)) {
-            json_object_set_new(out, "birth_date", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "birth_date",
-                                  "La date de naissance doit être une date"
-                                  " passée, au format AAAA-MM-JJ.");
-        }
-    }
-
-    s = ngx_http_portal_text_field(in, "email", req && holder, 254, fields,
-                                   prefix, "Saisissez une adresse"
-                                   " électronique.");
-    if (s) {
-        if (ngx_http_portal_valid_email(s)) {
-            json_object_set_new(out, "email", json_string(s));
-
-        } else if (*s || holder) {
-            ngx_http_portal_field(fields, prefix, "email",
-                                  "L'adresse électronique n'est pas"
-                                  " valide.");
-
-        } else {
-            json_object_set_new(out, "email", json_string(""));
-        }
-    }
-
-    s = ngx_http_portal_text_field(in, "phone", 0, 30, fields, prefix,
-                                   "Le numéro de téléphone n'est pas"
-                                   " valide.");
-    if (s) {
-        if (*s == '\0' || ngx_http_portal_valid_phone(s)) {
-            json_object_set_new(out, "phone", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "phone",
-                                  "Le numéro de téléphone doit compter 10"
-                                  " chiffres (ou l'indicatif + et 11 à 15"
-                                  " chiffres).");
-        }
-    }
-
-    addr = json_object_get(in, "address");
-
-    ngx_snprintf((u_char *) abuf, sizeof(abuf) - 1, "%s%saddress%Z",
-                 prefix ? prefix : "", prefix && *prefix ? "." : "");
-    aprefix = abuf;
-
-    if (addr == NULL || json_is_null(addr)) {
-        if (req && holder) {
-            ngx_http_portal_field(fields, prefix, "address",
-                                  "Saisissez l'adresse.");
-        }
-
-        return;
-    }
-
-    if (!json_is_object(addr)) {
-        ngx_http_portal_field(fields, prefix, "address",
-                              "Saisissez l'adresse.");
-        return;
-    }
-
-    /* a member's address is the holder's unless given whole */
-
-    req = !partial && (holder || json_object_size(addr) > 0);
-
-    oaddr = json_object();
-    if (oaddr == NULL) {
-        return;
-    }
-
-    json_object_set_new(out, "address", oaddr);
-
-    s = ngx_http_portal_text_field(addr, "line", req, 200, fields, aprefix,
-                                   "Saisissez le numéro et la rue.");
-    if (s) {
-        if (*s) {
-            json_object_set_new(oaddr, "line", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, aprefix, "line",
-                                  "Saisissez le numéro et la rue.");
-        }
-    }
-
-    s = ngx_http_portal_text_field(addr, "postcode", req, 5, fields, aprefix,
-                                   "Le code postal compte 5 chiffres.");
-    if (s) {
-        if (ngx_strlen(s) == 5 && s[0] >= '0' && s[0] <= '9'
-            && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
-            && s[3] >= '0' && s[3] <= '9' && s[4] >= '0' && s[4] <= '9')
-        {
-            json_object_set_new(oaddr, "postcode", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, aprefix, "postcode",
-                                  "Le code postal compte 5 chiffres.");
-        }
-    }
-
-    s = ngx_http_portal_text_field(addr, "city", req, 100, fields, aprefix,
-                                   "Saisissez la commune.");
-    if (s) {
-        if (*s) {
-            json_object_set_new(oaddr, "city", json_string(s));
-
-        } else {
-            ngx_http_portal_field(fields, aprefix, "city",
-                                  "Saisissez la commune.");
-        }
-    }
-}
-
-
-static void
-ngx_http_portal_check_member(json_t *in, ngx_uint_t partial,
-    const char *prefix, json_t *fields, json_t *out)
-{
-    json_t      *v;
-    const char  *kind;
-
-    v = json_object_get(in, "kind");
-    kind = json_string_value(v);
-
-    if (v || !partial) {
-        if (kind && (ngx_strcmp(kind, "adult") == 0
-                     || ngx_strcmp(kind, "child") == 0))
-        {
-            json_object_set_new(out, "kind", json_string(kind));
-
-        } else {
-            ngx_http_portal_field(fields, prefix, "kind",
-                                  "Précisez s'il s'agit d'un adulte"
-                                  " (adult) ou d'un enfant (child).");
-        }
-    }
-
-    ngx_http_portal_check_person(in, NGX_HTTP_PORTAL_PERSON_MEMBER, partial,
-                                 prefix, fields, out);
-}
-
-
-static ngx_int_t
-ngx_http_portal_dump(ngx_http_request_t *r, json_t *json, ngx_str_t *out)
-{
-    char  *text;
-
-    text = json_dumps(json, JSON_COMPACT);
-    if (text == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = ngx_strlen(text);
-    out->data = ngx_pnalloc(r->pool, out->len + 1);
-
-    if (out->data == NULL) {
-        free(text);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, text, out->len + 1);
-    free(text);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_portal_text_dup(ngx_http_request_t *r, const char *s, ngx_str_t *out)
-{
-    out->len = ngx_strlen(s);
-    out->data = ngx_pnalloc(r->pool, out->len + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, out->len + 1);
-
-    return NGX_OK;
-}
-
-
-/* GET security-questions */
-
-ngx_int_t
-ngx_http_portal_questions_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    return ngx_http_portal_json_query(r, &ngx_http_portal_questions_sql, 0,
-                                      NULL, NULL, NULL);
-}
+ngx_http_portal_route_t  ngx_http_portal_account_routes[] = {
+
+    { NGX_HTTP_PORTAL_READ, "security-questions",
+      ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_OPEN,
+      &ngx_http_portal_account_questions, NULL },
+
+    { NGX_HTTP_POST, "accounts", ngx_http_portal_account_create_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_OPEN, NULL, NULL },
+
+    { NGX_HTTP_PORTAL_READ, "me", ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
+      &ngx_http_portal_account_get, NULL },
+
+    { NGX_HTTP_PATCH, "me", ngx_http_portal_account_me_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
+      &ngx_http_portal_account_update, NULL },
+
+    { NGX_HTTP_POST, "me/members", ngx_http_portal_account_member_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
+      &ngx_http_portal_member_add, NULL },
+
+    { NGX_HTTP_PORTAL_READ, "me/members/{uuid}",
+      ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
+      &ngx_http_portal_member_get, &ngx_http_portal_account_missing },
+
+    { NGX_HTTP_PATCH, "me/members/{uuid}",
+      ngx_http_portal_account_member_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
+      &ngx_http_portal_member_update, &ngx_http_portal_account_missing },
+
+    { NGX_HTTP_PORTAL_READ, "me/export", ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
+      &ngx_http_portal_account_export, NULL },
+
+    NGX_HTTP_PORTAL_ROUTES_END
+};
 
 
 /* POST accounts: seed flow A */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_portal_account_create_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    json_t                      *fields, *holder, *members, *m, *om, *v;
-    size_t                       i;
-    ngx_int_t                    rc;
-    const char                  *password, *confirm, *answer, *contact;
-    const char                  *captcha_id, *captcha_answer, *why;
-    const char                  *personal[5];
-    char                         prefix[32];
-    json_int_t                   question;
-    ngx_http_portal_signup_t    *su;
-    ngx_http_portal_db_query_t  *q;
+    json_t                    *clean, *members;
+    ngx_int_t                  rc;
+    ngx_http_portal_check_t    ck;
+    ngx_http_portal_signup_t  *su;
 
     su = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_signup_t));
-    fields = json_object();
-    holder = json_object();
-    members = json_array();
-
-    if (su == NULL || fields == NULL || holder == NULL || members == NULL) {
-        json_decref(fields);
-        json_decref(holder);
-        json_decref(members);
+    if (su == NULL || ngx_http_portal_check_init(&ck, r->pool) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->data = su;
-
-    ngx_http_portal_check_person(json_object_get(ctx->json, "holder"),
-                                 NGX_HTTP_PORTAL_PERSON_HOLDER, 0, "holder",
-                                 fields, holder);
-
-    v = json_object_get(ctx->json, "members");
-
-    if (v && !json_is_null(v)) {
-        if (!json_is_array(v)
-            || json_array_size(v) > NGX_HTTP_PORTAL_MEMBERS_MAX)
-        {
-            ngx_http_portal_field(fields, "", "members",
-                                  "Les membres du foyer sont une liste"
-                                  " (20 au plus).");
-
-        } else {
-            json_array_foreach(v, i, m) {
-                om = json_object();
-                if (om == NULL) {
-                    break;
-                }
-
-                ngx_snprintf((u_char *) prefix, sizeof(prefix) - 1,
-                             "members.%uz%Z", i);
-                ngx_http_portal_check_member(m, 0, prefix, fields, om);
-                json_array_append_new(members, om);
-            }
-        }
+    clean = ngx_http_portal_check_clean(&ck);
+    if (clean == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    contact = json_string_value(json_object_get(ctx->json, "contact_mode"));
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_account_signup, "",
+                          0, su, clean);
 
-    if (contact == NULL
-        || (ngx_strcmp(contact, "email") != 0
-            && ngx_strcmp(contact, "phone") != 0
-            && ngx_strcmp(contact, "post") != 0))
+    if (ngx_http_portal_account_rules(r, &ck, su) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_portal_check_done(r, &ck, NGX_HTTP_PORTAL_M_INVALID, &rc)
+        != NGX_OK)
     {
-        ngx_http_portal_field(fields, "", "contact_mode",
-                              "Choisissez un mode de contact : courriel,"
-                              " téléphone ou courrier.");
-        contact = NULL;
+        return rc;
+    }
 
-    } else if (ngx_strcmp(contact, "phone") == 0
-               && (json_string_value(json_object_get(holder, "phone"))
-                   == NULL
-                   || *json_string_value(json_object_get(holder, "phone"))
-                      == '\0'))
+    members = json_object_get(clean, "members");
+
+    if (members == NULL) {
+        ngx_str_set(&su->members_json, "[]");
+
+    } else if (ngx_http_portal_check_text(r->pool, members,
+                                          &su->members_json)
+               != NGX_OK)
     {
-        ngx_http_portal_field(fields, "", "contact_mode",
-                              "Le contact par téléphone demande un numéro"
-                              " de téléphone.");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    v = json_object_get(ctx->json, "security_question_id");
-    question = json_is_integer(v) ? json_integer_value(v) : 0;
-
-    if (question < 1 || question > 32767) {
-        ngx_http_portal_field(fields, "", "security_question_id",
-                              "Choisissez une question dans la liste.");
+    if (ngx_http_portal_check_text(r->pool, json_object_get(clean, "holder"),
+                                   &su->holder_json)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    answer = json_string_value(json_object_get(ctx->json,
-                                               "security_answer"));
+    ctx->input = su;
 
-    if (answer == NULL || ngx_strlen(answer) > 200
-        || ngx_http_portal_fold_words(r->pool, answer, &su->answer)
+    /* the captcha first: wrong ones must not cost two Argon2id hashes */
+
+    return ngx_http_portal_captcha_check(r, &su->captcha_id,
+                                         &su->captcha_answer,
+                                         ngx_http_portal_account_captcha);
+}
+
+
+/* what the tables cannot say: the fields that go together */
+
+static ngx_int_t
+ngx_http_portal_account_rules(ngx_http_request_t *r,
+    ngx_http_portal_check_t *ck, ngx_http_portal_signup_t *su)
+{
+    ngx_int_t                  n;
+    ngx_uint_t                 i;
+    const char                *why, *personal[5];
+    ngx_http_portal_person_t  *h;
+
+    h = &su->holder;
+
+    if (su->contact_mode.data
+        && ngx_strcmp(su->contact_mode.data, "phone") == 0
+        && h->phone.len == 0)
+    {
+        ngx_http_portal_check_error(ck, "", "contact_mode",
+                                    NGX_HTTP_PORTAL_M_CONTACT_PHONE);
+    }
+
+    if (su->answer.data
+        && ngx_http_portal_text_fold_words(r->pool, (char *) su->answer.data,
+                                           &su->folded)
            != NGX_OK)
     {
-        ngx_http_portal_field(fields, "", "security_answer",
-                              "Saisissez la réponse à la question choisie.");
+        ngx_http_portal_check_error(ck, "", "security_answer",
+                                    NGX_HTTP_PORTAL_M_ANSWER);
     }
 
     /* the login as it will be, unless a homonym came first */
 
-    if (json_object_get(holder, "first_name")
-        && json_object_get(holder, "last_name"))
-    {
-        rc = ngx_http_portal_login_base(r->pool,
-                 json_string_value(json_object_get(holder, "first_name")),
-                 json_string_value(json_object_get(holder, "last_name")),
-                 &su->base);
+    if (h->first_name.data && h->last_name.data) {
+        n = ngx_http_portal_text_login_base(r->pool,
+                                            (char *) h->first_name.data,
+                                            (char *) h->last_name.data,
+                                            &su->base);
 
-        if (rc == NGX_ERROR) {
-            goto failed;
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
         }
 
-        if (rc == NGX_DECLINED) {
-            ngx_http_portal_field(fields, "holder", "last_name",
-                                  "Le prénom et le nom doivent contenir des"
-                                  " lettres.");
+        if (n == NGX_DECLINED) {
+            ngx_http_portal_check_error(ck, "holder", "last_name",
+                                        NGX_HTTP_PORTAL_M_LOGIN_LETTERS);
         }
     }
 
-    password = json_string_value(json_object_get(ctx->json, "password"));
-    confirm = json_string_value(json_object_get(ctx->json,
-                                                "password_confirm"));
+    /* neither the login nor the name nor the address as a password */
 
-    /* login_base() gives no NUL: a C string for the password check */
-
-    personal[0] = "";
+    i = 0;
+    personal[i++] = "";
 
     if (su->base.len) {
         personal[0] = ngx_pnalloc(r->pool, su->base.len + 1);
-        if (personal[0] != NULL) {
-            *ngx_cpymem((u_char *) personal[0], su->base.data,
-                        su->base.len) = '\0';
+        if (personal[0] == NULL) {
+            return NGX_ERROR;
         }
-    }
-    personal[1] = json_string_value(json_object_get(holder, "first_name"));
-    personal[2] = json_string_value(json_object_get(holder, "last_name"));
-    personal[3] = json_string_value(json_object_get(holder, "email"));
-    personal[4] = NULL;
 
-    if (personal[0] == NULL) {
-        goto failed;
+        *ngx_cpymem((u_char *) personal[0], su->base.data, su->base.len) =
+            '\0';
     }
 
-    why = ngx_http_portal_password_refused(password, personal);
+    if (h->first_name.data) {
+        personal[i++] = (char *) h->first_name.data;
+    }
+
+    if (h->last_name.data) {
+        personal[i++] = (char *) h->last_name.data;
+    }
+
+    if (h->email.data) {
+        personal[i++] = (char *) h->email.data;
+    }
+
+    personal[i] = NULL;
+
+    if (ngx_http_portal_check_failed(ck, "", "password")) {
+        return NGX_OK;
+    }
+
+    why = ngx_http_portal_password_refused((char *) su->password.data,
+                                           personal);
 
     if (why) {
-        ngx_http_portal_field(fields, "", "password", why);
+        ngx_http_portal_check_error(ck, "", "password", why);
 
-    } else if (confirm == NULL || ngx_strcmp(confirm, password) != 0) {
-        ngx_http_portal_field(fields, "", "password_confirm",
-                              "Les deux mots de passe saisis diffèrent.");
-    }
-
-    captcha_id = json_string_value(json_object_get(ctx->json, "captcha_id"));
-    captcha_answer = json_string_value(json_object_get(ctx->json,
-                                                       "captcha_answer"));
-
-    if (captcha_id == NULL
-        || !ngx_http_portal_valid_uuid((u_char *) captcha_id,
-                                       ngx_strlen(captcha_id)))
+    } else if (su->password_confirm.data == NULL
+               || ngx_strcmp(su->password_confirm.data, su->password.data)
+                  != 0)
     {
-        ngx_http_portal_field(fields, "", "captcha_id",
-                              "Le cryptogramme manque : demandez-en un.");
+        ngx_http_portal_check_error(ck, "", "password_confirm",
+                                    NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM);
     }
 
-    if (captcha_answer == NULL || *captcha_answer == '\0'
-        || ngx_strlen(captcha_answer) > NGX_HTTP_PORTAL_CAPTCHA_MAX)
-    {
-        ngx_http_portal_field(fields, "", "captcha_answer",
-                              "Recopiez le texte de l'image.");
-    }
-
-    if (json_object_size(fields)) {
-        json_decref(holder);
-        json_decref(members);
-
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Certaines informations sont à corriger.", fields);
-    }
-
-    if (ngx_http_portal_dump(r, holder, &su->holder) != NGX_OK
-        || ngx_http_portal_dump(r, members, &su->members) != NGX_OK)
-    {
-        goto failed;
-    }
-
-    json_decref(fields);
-    json_decref(holder);
-    json_decref(members);
-
-    su->question.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
-    if (su->question.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    su->question.len = ngx_sprintf(su->question.data, "%L%Z",
-                                   (int64_t) question)
-                       - su->question.data - 1;
-
-    /* the captcha first: wrong ones must not cost two Argon2id hashes */
-
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_captcha_check_sql,
-                                 ngx_http_portal_signup_captcha);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_portal_db_param(q, captcha_id, ngx_strlen(captcha_id));
-    ngx_http_portal_db_param(q, captcha_answer, ngx_strlen(captcha_answer));
-
-    return ngx_http_portal_db_suspend(q);
-
-failed:
-
-    json_decref(fields);
-    json_decref(holder);
-    json_decref(members);
-
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_OK;
 }
 
 
-static void
-ngx_http_portal_signup_captcha(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
+static ngx_int_t
+ngx_http_portal_account_captcha(ngx_http_request_t *r, ngx_uint_t right)
 {
-    ngx_http_request_t            *r;
     ngx_http_portal_ctx_t         *ctx;
     ngx_http_portal_signup_t      *su;
     ngx_http_portal_signup_job_t  *job;
 
-    r = q->request;
+    if (!right) {
+        return ngx_http_portal_captcha_refused(r);
+    }
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    su = ctx->data;
-
-    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
-        return;
-    }
-
-    if (PQgetvalue(res, 0, 0)[0] != 't') {
-        ngx_http_finalize_request(r, ngx_http_portal_captcha_refused(r));
-        return;
-    }
+    su = ctx->input;
 
     job = ngx_http_portal_thread_alloc(r->connection->log,
                                        sizeof(ngx_http_portal_signup_job_t));
     if (job == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_cpystrn((u_char *) job->password,
-                (u_char *) json_string_value(json_object_get(ctx->json,
-                                                             "password")),
+    ngx_cpystrn((u_char *) job->password, su->password.data,
                 sizeof(job->password));
-    ngx_cpystrn((u_char *) job->answer, su->answer.data,
+    ngx_cpystrn((u_char *) job->answer, su->folded.data,
                 sizeof(job->answer));
 
-    if (ngx_http_portal_thread_post(r, job, ngx_http_portal_signup_work,
-                                    ngx_http_portal_signup_hashed)
-        != NGX_OK)
-    {
-        ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
-}
-
-
-ngx_int_t
-ngx_http_portal_captcha_refused(ngx_http_request_t *r)
-{
-    return ngx_http_portal_send_error_fields(r,
-               NGX_HTTP_UNPROCESSABLE_ENTITY, "captcha",
-               "Le texte recopié ne correspond pas à l'image, ou l'image a"
-               " expiré.",
-               json_pack("{s:s}", "captcha_answer",
-                         "Le texte recopié ne correspond pas à l'image :"
-                         " recopiez le nouveau cryptogramme."));
+    return ngx_http_portal_thread_suspend(r, job,
+                                          ngx_http_portal_account_work,
+                                          ngx_http_portal_account_hashed);
 }
 
 
 static void
-ngx_http_portal_signup_work(void *data)
+ngx_http_portal_account_work(void *data)
 {
     ngx_http_portal_signup_job_t *job = data;
 
-    job->ok = (ngx_http_portal_password_hash(job->password,
-                                             job->password_hash) == NGX_OK
-               && ngx_http_portal_password_hash(job->answer,
-                                                job->answer_hash) == NGX_OK);
+    job->ok = (ngx_http_portal_credentials_hash(job->password,
+                                                job->password_hash)
+               == NGX_OK
+               && ngx_http_portal_credentials_hash(job->answer,
+                                                   job->answer_hash)
+                  == NGX_OK);
 }
 
 
 static void
-ngx_http_portal_signup_hashed(ngx_http_request_t *r, void *data)
+ngx_http_portal_account_hashed(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_signup_job_t *job = data;
 
-    ngx_str_t                     url;
-    const char                   *contact;
-    ngx_http_portal_ctx_t        *ctx;
-    ngx_http_portal_signup_t     *su;
-    ngx_http_portal_db_query_t   *q;
-    ngx_http_portal_loc_conf_t   *plcf;
+    u_char                      *question;
+    ngx_http_portal_ctx_t       *ctx;
+    ngx_http_portal_signup_t    *su;
+    ngx_http_portal_db_query_t  *q;
+    ngx_http_portal_loc_conf_t  *plcf;
 
     if (r == NULL) {
         return;
     }
 
+    if (!job->ok) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    su = ctx->data;
+    su = ctx->input;
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
 
-    if (!job->ok
-        || ngx_http_portal_text_dup(r, job->password_hash,
-                                    &su->password_hash) != NGX_OK
-        || ngx_http_portal_text_dup(r, job->answer_hash, &su->answer_hash)
-           != NGX_OK)
-    {
+    question = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_account_create_sql,
+                                 ngx_http_portal_account_created);
+
+    if (question == NULL || q == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_signup_sql,
-                                 ngx_http_portal_signup_done);
-    if (q == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    /* copied by ngx_http_portal_db_param(): the job goes after this */
 
-    url = plcf->public_url;
-
-    ngx_http_portal_db_param(q, (char *) su->holder.data, su->holder.len);
+    ngx_http_portal_db_param(q, (char *) su->holder_json.data,
+                             su->holder_json.len);
     ngx_http_portal_db_param(q, (char *) su->base.data, su->base.len);
-    ngx_http_portal_db_param(q, (char *) su->password_hash.data,
-                             su->password_hash.len);
-    ngx_http_portal_db_param(q, (char *) su->question.data,
-                             su->question.len);
-    ngx_http_portal_db_param(q, (char *) su->answer_hash.data,
-                             su->answer_hash.len);
-    contact = json_string_value(json_object_get(ctx->json, "contact_mode"));
-    ngx_http_portal_db_param(q, contact, ngx_strlen(contact));
-    ngx_http_portal_db_param(q, (char *) su->members.data, su->members.len);
-    ngx_http_portal_db_param(q, (char *) url.data, url.len);
+    ngx_http_portal_db_param(q, job->password_hash,
+                             ngx_strlen(job->password_hash));
+    ngx_http_portal_db_param(q, (char *) question,
+                             ngx_sprintf(question, "%i", su->question)
+                             - question);
+    ngx_http_portal_db_param(q, job->answer_hash,
+                             ngx_strlen(job->answer_hash));
+    ngx_http_portal_db_param(q, (char *) su->contact_mode.data,
+                             su->contact_mode.len);
+    ngx_http_portal_db_param(q, (char *) su->members_json.data,
+                             su->members_json.len);
+    ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
+                             plcf->public_url.len);
 
     ngx_http_portal_db_next(q);
 }
 
 
 static void
-ngx_http_portal_signup_done(ngx_http_portal_db_query_t *q,
+ngx_http_portal_account_created(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    char                *state;
+    ngx_str_t            account;
     ngx_http_request_t  *r;
 
     r = q->request;
 
     if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) == PGRES_FATAL_ERROR)
+        && PQresultStatus(res) == PGRES_FATAL_ERROR
+        && ngx_http_portal_resource_error(r, ngx_http_portal_signup_errors,
+                                          res)
+           == NGX_OK)
     {
-        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-        /* 23503: no such security question */
-
-        if (state && ngx_strcmp(state, "23503") == 0) {
-            ngx_http_finalize_request(r,
-                ngx_http_portal_send_error_fields(r,
-                    NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                    "Certaines informations sont à corriger.",
-                    json_pack("{s:s}", "security_question_id",
-                              "Choisissez une question dans la liste.")));
-            return;
-        }
+        return;
     }
 
     if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
@@ -843,344 +562,118 @@ ngx_http_portal_signup_done(ngx_http_portal_db_query_t *q,
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "portal: account \"%s\" created", PQgetvalue(res, 0, 1));
+                  "portal: account \"%s\" created", PQgetvalue(res, 0, 0));
 
     ngx_http_portal_outbox_kick();
 
-    ngx_http_finalize_request(r,
-        ngx_http_portal_send_json(r, NGX_HTTP_CREATED,
-                                  json_pack("{s:s, s:s, s:b}",
-                                            "id", PQgetvalue(res, 0, 0),
-                                            "login", PQgetvalue(res, 0, 1),
-                                            "validated", 0)));
-}
-
-
-/*
- * A statement whose one column is a JSON document, sent as it comes; no
- * row, or NULL, is a 404.
- */
-
-static ngx_int_t
-ngx_http_portal_json_query(ngx_http_request_t *r, ngx_http_portal_sql_t *sql,
-    ngx_uint_t created, ngx_str_t *p1, ngx_str_t *p2, ngx_str_t *p3)
-{
-    ngx_http_portal_db_query_t  *q;
-
-    q = ngx_http_portal_db_query(r, sql, ngx_http_portal_json_done);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    q->data = (void *) created;
-
-    if (p1) {
-        ngx_http_portal_db_param(q, (char *) p1->data, p1->len);
-    }
-
-    if (p2) {
-        ngx_http_portal_db_param(q, (char *) p2->data, p2->len);
-    }
-
-    if (p3) {
-        ngx_http_portal_db_param(q, (char *) p3->data, p3->len);
-    }
-
-    return ngx_http_portal_db_suspend(q);
-}
-
-
-static void
-ngx_http_portal_json_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    char                *state;
-    ngx_str_t            text;
-    ngx_http_request_t  *r;
-
-    r = q->request;
-
-    if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) == PGRES_FATAL_ERROR)
-    {
-        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-        /* a CHECK the module's checks let through: contact by phone */
-
-        if (state && ngx_strcmp(state, "23514") == 0) {
-            ngx_http_finalize_request(r,
-                ngx_http_portal_send_error_fields(r,
-                    NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                    "Certaines informations sont à corriger.",
-                    json_pack("{s:s}", "contact_mode",
-                              "Le contact par téléphone demande un numéro"
-                              " de téléphone.")));
-            return;
-        }
-    }
-
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        ngx_http_finalize_request(r,
-            ngx_http_portal_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                       "Cette fiche n'existe pas."));
-        return;
-    }
-
-    text.data = (u_char *) PQgetvalue(res, 0, 0);
-    text.len = PQgetlength(res, 0, 0);
+    account.data = (u_char *) PQgetvalue(res, 0, 1);
+    account.len = PQgetlength(res, 0, 1);
 
     ngx_http_finalize_request(r,
-        ngx_http_portal_send_raw(r, q->data ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-                                 &text));
-}
-
-
-/* GET me, GET me/export */
-
-static ngx_str_t *
-ngx_http_portal_account_id(ngx_http_portal_ctx_t *ctx, ngx_str_t *id)
-{
-    id->data = ctx->session.id;
-    id->len = 36;
-
-    return id;
-}
-
-
-ngx_int_t
-ngx_http_portal_me_get_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    ngx_str_t  id;
-
-    return ngx_http_portal_json_query(r, &ngx_http_portal_me_sql, 0,
-                                      ngx_http_portal_account_id(ctx, &id),
-                                      NULL, NULL);
-}
-
-
-ngx_int_t
-ngx_http_portal_export_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    ngx_str_t         id;
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Content-Disposition");
-    ngx_str_set(&h->value,
-                "attachment; filename=\"mon-compte-citoyen.json\"");
-
-    return ngx_http_portal_json_query(r, &ngx_http_portal_export_sql, 0,
-                                      ngx_http_portal_account_id(ctx, &id),
-                                      NULL, NULL);
+        ngx_http_portal_response_raw(r, NGX_HTTP_CREATED, &account));
 }
 
 
 /* PATCH me {"holder": {...}, "contact_mode"} */
 
-ngx_int_t
-ngx_http_portal_me_patch_handler(ngx_http_request_t *r,
+static ngx_int_t
+ngx_http_portal_account_me_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    json_t      *fields, *patch, *holder, *v;
-    ngx_str_t    id, text;
-    const char  *contact;
+    json_t                      *clean, *holder;
+    ngx_int_t                    rc;
+    ngx_str_t                    params[2];
+    ngx_http_portal_check_t      ck;
+    ngx_http_portal_me_input_t  *in;
 
-    fields = json_object();
-    patch = json_object();
-    holder = json_object();
-
-    if (fields == NULL || patch == NULL || holder == NULL) {
-        goto failed;
-    }
-
-    json_object_set_new(patch, "holder", holder);
-
-    v = json_object_get(ctx->json, "holder");
-
-    if (v) {
-        ngx_http_portal_check_person(v, NGX_HTTP_PORTAL_PERSON_HOLDER, 1,
-                                     "holder", fields, holder);
-    }
-
-    v = json_object_get(ctx->json, "contact_mode");
-
-    if (v) {
-        contact = json_string_value(v);
-
-        if (contact
-            && (ngx_strcmp(contact, "email") == 0
-                || ngx_strcmp(contact, "phone") == 0
-                || ngx_strcmp(contact, "post") == 0))
-        {
-            json_object_set_new(patch, "contact_mode", json_string(contact));
-
-        } else {
-            ngx_http_portal_field(fields, "", "contact_mode",
-                                  "Choisissez un mode de contact : courriel,"
-                                  " téléphone ou courrier.");
-        }
-    }
-
-    if (json_object_size(holder) == 0
-        && json_object_get(patch, "contact_mode") == NULL
-        && json_object_size(fields) == 0)
-    {
-        ngx_http_portal_field(fields, "", "holder",
-                              "Rien à modifier : envoyez « holder » ou"
-                              " « contact_mode ».");
-    }
-
-    if (json_object_size(fields)) {
-        json_decref(patch);
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Certaines informations sont à corriger.", fields);
-    }
-
-    json_decref(fields);
-
-    if (ngx_http_portal_dump(r, patch, &text) != NGX_OK) {
-        json_decref(patch);
+    in = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_me_input_t));
+    if (in == NULL || ngx_http_portal_check_init(&ck, r->pool) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    json_decref(patch);
-
-    return ngx_http_portal_json_query(r, &ngx_http_portal_me_update_sql, 0,
-                                      ngx_http_portal_account_id(ctx, &id),
-                                      &text, NULL);
-
-failed:
-
-    json_decref(fields);
-    json_decref(patch);
-    json_decref(holder);
-
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-/* POST me/members, GET and PATCH me/members/{id} */
-
-/*
- * NGX_OK: text holds the checked member.  Otherwise *rc is what the
- * handler returns (the 422 was sent, or an error).
- */
-
-static ngx_int_t
-ngx_http_portal_member_body(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
-    ngx_uint_t partial, ngx_str_t *text, ngx_int_t *rc)
-{
-    json_t  *fields, *out;
-
-    fields = json_object();
-    out = json_object();
-
-    if (fields == NULL || out == NULL) {
-        json_decref(fields);
-        json_decref(out);
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_ERROR;
+    clean = ngx_http_portal_check_clean(&ck);
+    if (clean == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_portal_check_member(ctx->json, partial, "", fields, out);
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_account_me, "", 1,
+                          in, clean);
 
-    if (json_object_size(fields)) {
-        json_decref(out);
-        *rc = ngx_http_portal_send_error_fields(r,
-                  NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                  "Certaines informations sont à corriger.", fields);
-        return NGX_ERROR;
+    holder = json_object_get(clean, "holder");
+
+    if ((holder == NULL || json_object_size(holder) == 0)
+        && in->contact_mode.data == NULL
+        && json_object_size(ck.errors) == 0)
+    {
+        ngx_http_portal_check_error(&ck, "", "holder",
+                                    NGX_HTTP_PORTAL_M_NOTHING_TO_CHANGE);
     }
 
-    json_decref(fields);
-
-    if (ngx_http_portal_dump(r, out, text) != NGX_OK) {
-        json_decref(out);
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_ERROR;
-    }
-
-    json_decref(out);
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_portal_member_create_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-    ngx_str_t  id, text;
-
-    if (ngx_http_portal_member_body(r, ctx, 0, &text, &rc) != NGX_OK) {
+    if (ngx_http_portal_check_done(r, &ck, NGX_HTTP_PORTAL_M_INVALID, &rc)
+        != NGX_OK)
+    {
         return rc;
     }
 
-    return ngx_http_portal_json_query(r, &ngx_http_portal_member_add_sql, 1,
-                                      ngx_http_portal_account_id(ctx, &id),
-                                      &text, NULL);
+    if (ngx_http_portal_check_text(r->pool, clean, &params[1]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    params[0].data = ctx->session.id;
+    params[0].len = 36;
+
+    return ngx_http_portal_resource_run(r,
+               (ngx_http_portal_resource_t *) ctx->route->data, params, 2);
 }
 
+
+/* POST me/members, PATCH me/members/{id}: the member checked, then SQL */
 
 static ngx_int_t
-ngx_http_portal_member_not_found(ngx_http_request_t *r)
-{
-    return ngx_http_portal_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      "Cette fiche n'existe pas.");
-}
-
-
-ngx_int_t
-ngx_http_portal_member_get_handler(ngx_http_request_t *r,
+ngx_http_portal_account_member_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_str_t  id;
+    json_t                   *clean;
+    ngx_int_t                 rc;
+    ngx_str_t                 params[3];
+    ngx_uint_t                n, partial;
+    ngx_http_portal_check_t   ck;
+    ngx_http_portal_person_t  member;
 
-    if (!ngx_http_portal_valid_uuid(ctx->params[0].data,
-                                    ctx->params[0].len))
-    {
-        return ngx_http_portal_member_not_found(r);
+    if (ngx_http_portal_check_init(&ck, r->pool) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_portal_json_query(r, &ngx_http_portal_member_get_sql, 0,
-                                      ngx_http_portal_account_id(ctx, &id),
-                                      &ctx->params[0], NULL);
-}
-
-
-ngx_int_t
-ngx_http_portal_member_patch_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-    ngx_str_t  id, text, member;
-
-    if (!ngx_http_portal_valid_uuid(ctx->params[0].data,
-                                    ctx->params[0].len))
-    {
-        return ngx_http_portal_member_not_found(r);
+    clean = ngx_http_portal_check_clean(&ck);
+    if (clean == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_portal_member_body(r, ctx, 1, &text, &rc) != NGX_OK) {
+    ngx_memzero(&member, sizeof(ngx_http_portal_person_t));
+
+    partial = (r->method == NGX_HTTP_PATCH);
+
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_person_member, "",
+                          partial, &member, clean);
+
+    if (ngx_http_portal_check_done(r, &ck, NGX_HTTP_PORTAL_M_INVALID, &rc)
+        != NGX_OK)
+    {
         return rc;
     }
 
-    member = ctx->params[0];
+    n = 0;
+    params[n].data = ctx->session.id;
+    params[n++].len = 36;
 
-    return ngx_http_portal_json_query(r, &ngx_http_portal_member_update_sql,
-                                      0, ngx_http_portal_account_id(ctx, &id),
-                                      &member, &text);
+    if (partial) {
+        params[n++] = ctx->params[0];
+    }
+
+    if (ngx_http_portal_check_text(r->pool, clean, &params[n++]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_portal_resource_run(r,
+               (ngx_http_portal_resource_t *) ctx->route->data, params, n);
 }

@@ -1,11 +1,8 @@
 
 /*
- * Portail Citoyen: the captcha of the citizen API.  Handlers: POST captcha,
- * GET captcha/{id}.png and captcha/{id}.wav (prototypes in _router.h).
- *
- * An answer is checked, and spent by its first try, right or wrong, in one
- * statement: portal.captcha_check(id, answer) (sql/002_accounts.sql), which
- * the code that needs a captcha calls inside its own query.
+ * Portail Citoyen: the captcha.  Its routes (POST captcha, GET
+ * captcha/{id}.png and .wav), and the check that the forms which need one
+ * (sign-up, requests without an account, logins past their limit) call.
  */
 
 
@@ -15,6 +12,10 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_router.h"
 
 
 /* characters of a new captcha */
@@ -26,6 +27,24 @@
  */
 #define NGX_HTTP_PORTAL_CAPTCHA_MAX  16
 
+
+/* returns as a handler does */
+typedef ngx_int_t (*ngx_http_portal_captcha_pt)(ngx_http_request_t *r,
+    ngx_uint_t right);
+
+
+extern ngx_http_portal_route_t  ngx_http_portal_captcha_routes[];
+
+
+/*
+ * Checks an answer and spends the captcha, right or wrong, in one
+ * statement; then done().  Returns as a handler does.
+ */
+ngx_int_t ngx_http_portal_captcha_check(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_str_t *answer, ngx_http_portal_captcha_pt done);
+
+/* 422 "captcha": the answer was wrong, or the captcha expired or spent */
+ngx_int_t ngx_http_portal_captcha_refused(ngx_http_request_t *r);
 
 void ngx_http_portal_captcha_exit(void);
 

@@ -18,7 +18,8 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_db.h"
-#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_thread.h"
 
 
@@ -459,18 +460,12 @@ ngx_http_portal_db_error(ngx_http_request_t *r,
                       "portal: PostgreSQL error %s: %s",
                       state ? state : "?", message ? message : "?");
 
-        return ngx_http_portal_send_error(r,
-                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                          "internal",
-                                          "Une erreur interne est survenue."
-                                          " Merci de réessayer plus tard.");
+        return ngx_http_portal_response_internal(r);
     }
 
-    return ngx_http_portal_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "db_unavailable",
-                                      "Le service est momentanément"
-                                      " indisponible. Merci de réessayer"
-                                      " dans quelques instants.");
+    return ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "db_unavailable",
+                                          NGX_HTTP_PORTAL_M_DB_UNAVAILABLE);
 }
 
 

@@ -11,12 +11,24 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_db.h"
-#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_health.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 
 
+static ngx_int_t ngx_http_portal_health_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 static void ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
+
+
+ngx_http_portal_route_t  ngx_http_portal_health_routes[] = {
+
+    { NGX_HTTP_PORTAL_READ, "health", ngx_http_portal_health_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_OPEN, NULL, NULL },
+
+    NGX_HTTP_PORTAL_ROUTES_END
+};
 
 
 /* a SQL function: a test may make it slow or block it on a lock */
@@ -26,7 +38,7 @@ static ngx_http_portal_sql_t  ngx_http_portal_health_sql = {
 };
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_portal_health_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
@@ -48,22 +60,22 @@ ngx_http_portal_health_done(ngx_http_portal_db_query_t *q,
 {
     ngx_http_request_t  *r;
 
-    static ngx_str_t  health_ok = ngx_string("{\"status\":\"ok\",\"db\":\"ok\"}");
+    static ngx_str_t  health_ok =
+        ngx_string("{\"status\":\"ok\",\"db\":\"ok\"}");
 
     r = q->request;
 
-    if (status != NGX_HTTP_PORTAL_DB_OK
-        || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1
-        || ngx_strcmp(PQgetvalue(res, 0, 0), "ok") != 0)
-    {
-        ngx_http_finalize_request(r, ngx_http_portal_db_error(r, status,
-                          status == NGX_HTTP_PORTAL_DB_OK
-                          && PQresultStatus(res) == PGRES_FATAL_ERROR
-                          ? res : NULL));
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
-    ngx_http_finalize_request(r, ngx_http_portal_send_raw(r, NGX_HTTP_OK,
-                                                          &health_ok));
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
+        ngx_http_finalize_request(r,
+            ngx_http_portal_db_error(r, NGX_HTTP_PORTAL_DB_UNAVAILABLE,
+                                     NULL));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_portal_response_raw(r, NGX_HTTP_OK,
+                                                              &health_ok));
 }

@@ -1,7 +1,9 @@
 
 /*
- * Portail Citoyen: JSON responses and the error envelope of API.md:
- * {"error": {"code": "...", "message": "...", "fields": {...}}}.
+ * Portail Citoyen: the body phase.  A JSON route's body is read whole,
+ * parsed with jansson, and kept in ctx->json for the route's checks; the
+ * body of a route that takes none is discarded; an upload's is left to
+ * its handler, which streams it.
  */
 
 
@@ -11,30 +13,39 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_json.h"
+#include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_response.h"
+#include "ngx_http_portal_router.h"
 
 
 static void ngx_http_portal_json_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_portal_json_text(ngx_http_request_t *r,
+    ngx_str_t *body);
 static void ngx_http_portal_json_free(void *data);
-static ngx_int_t ngx_http_portal_add_header(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *value);
-
-
-static ngx_str_t  ngx_http_portal_json_type =
-    ngx_string("application/json; charset=utf-8");
-
-static ngx_str_t  ngx_http_portal_cache_control = ngx_string("Cache-Control");
-static ngx_str_t  ngx_http_portal_no_store = ngx_string("no-store");
-static ngx_str_t  ngx_http_portal_nosniff_name =
-    ngx_string("X-Content-Type-Options");
-static ngx_str_t  ngx_http_portal_nosniff = ngx_string("nosniff");
 
 
 ngx_int_t
-ngx_http_portal_read_json(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
-    ngx_http_portal_handler_pt next)
+ngx_http_portal_json_phase(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
 {
-    ngx_int_t    rc;
-    ngx_str_t   *type;
+    ngx_int_t   rc;
+    ngx_str_t  *type;
+
+    switch (ctx->route->body) {
+
+    case NGX_HTTP_PORTAL_BODY_STREAM:
+        return NGX_DECLINED;
+
+    case NGX_HTTP_PORTAL_BODY_JSON:
+        break;
+
+    default:
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return NGX_DECLINED;
+    }
 
     type = r->headers_in.content_type ? &r->headers_in.content_type->value
                                       : NULL;
@@ -50,15 +61,11 @@ ngx_http_portal_read_json(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
             return rc;
         }
 
-        return ngx_http_portal_send_error(r,
-                                          NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                          "unsupported_media_type",
-                                          "Les données doivent être"
-                                          " envoyées en JSON"
-                                          " (application/json).");
+        return ngx_http_portal_response_error(r,
+                                              NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                              "unsupported_media_type",
+                                              NGX_HTTP_PORTAL_M_JSON_TYPE);
     }
-
-    ctx->next = next;
 
     r->request_body_in_single_buf = 1;
 
@@ -75,7 +82,6 @@ ngx_http_portal_read_json(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
 static void
 ngx_http_portal_json_body(ngx_http_request_t *r)
 {
-    ngx_int_t               rc;
     ngx_str_t               body;
     json_t                 *json;
     json_error_t            err;
@@ -84,7 +90,7 @@ ngx_http_portal_json_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
-    if (ngx_http_portal_body(r, &body) != NGX_OK) {
+    if (ngx_http_portal_json_text(r, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -95,9 +101,8 @@ ngx_http_portal_json_body(ngx_http_request_t *r)
     if (json == NULL || !json_is_object(json)) {
         json_decref(json);
         ngx_http_finalize_request(r,
-            ngx_http_portal_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                       "Le corps de la requête n'est pas"
-                                       " un objet JSON valide."));
+            ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
+                                           NGX_HTTP_PORTAL_M_BAD_JSON));
         return;
     }
 
@@ -112,14 +117,14 @@ ngx_http_portal_json_body(ngx_http_request_t *r)
     cln->data = json;
     ctx->json = json;
 
-    rc = ctx->next(r, ctx);
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_portal_router_next(r, ctx));
 }
 
 
-ngx_int_t
-ngx_http_portal_body(ngx_http_request_t *r, ngx_str_t *body)
+/* the whole body in one buffer of the request's pool */
+
+static ngx_int_t
+ngx_http_portal_json_text(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
     off_t         len;
@@ -143,8 +148,6 @@ ngx_http_portal_body(ngx_http_request_t *r, ngx_str_t *body)
     if (len == 0) {
         return NGX_OK;
     }
-
-    /* JSON bodies are small: client_max_body_size bounds them */
 
     p = ngx_pnalloc(r->pool, (size_t) len + 1);
     if (p == NULL) {
@@ -182,133 +185,4 @@ static void
 ngx_http_portal_json_free(void *data)
 {
     json_decref(data);
-}
-
-
-ngx_int_t
-ngx_http_portal_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    json_t *json)
-{
-    char       *text;
-    ngx_int_t   rc;
-    ngx_str_t   s;
-
-    if (json == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    text = json_dumps(json, JSON_COMPACT);
-    json_decref(json);
-
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    s.data = (u_char *) text;
-    s.len = ngx_strlen(text);
-
-    rc = ngx_http_portal_send_raw(r, status, &s);
-
-    free(text);
-
-    return rc;
-}
-
-
-ngx_int_t
-ngx_http_portal_send_raw(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *text)
-{
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    b = ngx_create_temp_buf(r->pool, text->len + 1);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, text->data, text->len);
-    *b->last++ = '\n';
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_portal_json_type;
-    r->headers_out.content_type_len = ngx_http_portal_json_type.len;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (ngx_http_portal_add_header(r, &ngx_http_portal_cache_control,
-                                   &ngx_http_portal_no_store)
-        != NGX_OK
-        || ngx_http_portal_add_header(r, &ngx_http_portal_nosniff_name,
-                                      &ngx_http_portal_nosniff)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (r->discard_body == 0 && r->request_body == NULL) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-ngx_int_t
-ngx_http_portal_send_error_fields(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message, json_t *fields)
-{
-    json_t  *err;
-
-    err = json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                    "message", message);
-    if (err == NULL) {
-        json_decref(fields);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (fields) {
-        if (json_object_set_new(json_object_get(err, "error"), "fields",
-                                fields)
-            != 0)
-        {
-            json_decref(err);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    return ngx_http_portal_send_json(r, status, err);
-}
-
-
-static ngx_int_t
-ngx_http_portal_add_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key = *name;
-    h->value = *value;
-
-    return NGX_OK;
 }

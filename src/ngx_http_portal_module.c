@@ -1,7 +1,10 @@
 
 /*
- * Portail Citoyen: the module definition, its directives and the content
- * handler that hands each request of a portal_api location to the router.
+ * Portail Citoyen: the module definition, its directives, and the content
+ * handler that hands each request of a portal_api location to the router
+ * with its API: the routes of every resource file, and the phases that run
+ * before a route's handler.  (The request's path through the files is
+ * drawn at the top of ngx_http_portal_module.h.)
  */
 
 
@@ -12,10 +15,16 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_account.h"
 #include "ngx_http_portal_captcha.h"
+#include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_db.h"
+#include "ngx_http_portal_document.h"
+#include "ngx_http_portal_health.h"
+#include "ngx_http_portal_housekeeping.h"
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
+#include "ngx_http_portal_password.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
 
@@ -72,6 +81,47 @@ static ngx_conf_post_t  ngx_http_portal_font_post = {
 
 static ngx_conf_post_t  ngx_http_portal_positive_sec_post = {
     ngx_http_portal_check_positive_sec
+};
+
+
+/* the citizen API: its resources, and what runs before their handlers */
+
+static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
+    ngx_http_portal_health_routes,
+    ngx_http_portal_captcha_routes,
+    ngx_http_portal_account_routes,
+    ngx_http_portal_session_routes,
+    ngx_http_portal_password_routes,
+    ngx_http_portal_document_routes,
+    NULL
+};
+
+static ngx_http_portal_handler_pt  ngx_http_portal_citizen_phases[] = {
+    ngx_http_portal_cookie_csrf_phase,
+    ngx_http_portal_json_phase,
+    ngx_http_portal_session_phase,
+    NULL
+};
+
+
+/* the agents' API: its back-office comes with the agents */
+
+static ngx_http_portal_route_t  *ngx_http_portal_agent_routes[] = {
+    ngx_http_portal_health_routes,
+    NULL
+};
+
+static ngx_http_portal_handler_pt  ngx_http_portal_agent_phases[] = {
+    ngx_http_portal_cookie_csrf_phase,
+    ngx_http_portal_json_phase,
+    NULL
+};
+
+
+static ngx_http_portal_api_t  ngx_http_portal_apis[] = {
+    { NULL, NULL },
+    { ngx_http_portal_citizen_routes, ngx_http_portal_citizen_phases },
+    { ngx_http_portal_agent_routes, ngx_http_portal_agent_phases }
 };
 
 
@@ -168,6 +218,13 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       offsetof(ngx_http_portal_main_conf_t, mail_interval),
       &ngx_http_portal_positive_msec_post },
 
+    { ngx_string("portal_housekeeping_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, housekeeping_interval),
+      &ngx_http_portal_positive_msec_post },
+
     { ngx_string("portal_cookie_secure"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -202,7 +259,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_portal_module_ctx = {
-    ngx_http_portal_variables,             /* preconfiguration */
+    ngx_http_portal_session_variables,     /* preconfiguration */
     ngx_http_portal_postconfiguration,     /* postconfiguration */
 
     ngx_http_portal_create_main_conf,      /* create main configuration */
@@ -239,7 +296,7 @@ ngx_http_portal_handler(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
 
-    return ngx_http_portal_route(r, plcf->api);
+    return ngx_http_portal_router_run(r, &ngx_http_portal_apis[plcf->api]);
 }
 
 
@@ -499,6 +556,7 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
     pmcf->db_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->db_queue = NGX_CONF_UNSET_UINT;
     pmcf->mail_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->housekeeping_interval = NGX_CONF_UNSET_MSEC;
     pmcf->session_timeout = NGX_CONF_UNSET;
 
     return pmcf;
@@ -516,6 +574,7 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->db_timeout, 5000);
     ngx_conf_init_uint_value(pmcf->db_queue, 256);
     ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
+    ngx_conf_init_msec_value(pmcf->housekeeping_interval, 600000);
     ngx_conf_init_value(pmcf->session_timeout, 12 * 3600);
 
     if (pmcf->captcha_font.data == NULL) {
@@ -676,7 +735,9 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_portal_outbox_init(cycle, pmcf) != NGX_OK) {
+    if (ngx_http_portal_outbox_init(cycle, pmcf) != NGX_OK
+        || ngx_http_portal_housekeeping_init(cycle, pmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

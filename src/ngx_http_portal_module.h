@@ -1,6 +1,28 @@
 
 /*
  * Portail Citoyen: types shared by every file of the module.
+ *
+ * The path of a request through the files:
+ *
+ *   _module.c     the portal_api location's content handler
+ *   _router.c     method and path to a route (each resource file exports
+ *                 its slice of routes), then the route's phases:
+ *   _cookie.c       CSRF: the anti-CSRF token of unsafe methods
+ *   _json.c         body: a JSON object read (bounded), or left to the
+ *                   handler (uploads), or discarded
+ *   _session.c      access: the citizen's session checked in PostgreSQL,
+ *                   a validated account, a temporary password's limits
+ *   the handler   of the resource file (_account.c, _password.c, ...):
+ *   _check.c        the body checked against the route's field table
+ *                   into a typed struct (422 with the fields otherwise)
+ *   _resource.c     one SQL function called, its JSON sent as it comes,
+ *                   its errors mapped to answers as the route declares
+ *   _credentials.c  a password or an answer: limits, Argon2id on the
+ *                   thread pool (_thread.c), the failure recorded
+ *   _response.c   every answer: JSON, the error envelope, files
+ *
+ * _db.c is the PostgreSQL pool under all of them; _outbox.c and
+ * _housekeeping.c are timers of their own.
  */
 
 
@@ -31,9 +53,13 @@
 #define NGX_HTTP_PORTAL_KEY_LEN      32
 #define NGX_HTTP_PORTAL_MAX_PARAMS   4
 
+/* a password or an answer: 128 characters of up to 4 bytes */
+#define NGX_HTTP_PORTAL_SECRET_BYTES  512
+
 
 typedef struct ngx_http_portal_db_pool_s  ngx_http_portal_db_pool_t;
 typedef struct ngx_http_portal_ctx_s      ngx_http_portal_ctx_t;
+typedef struct ngx_http_portal_route_s    ngx_http_portal_route_t;
 
 
 typedef struct {
@@ -57,6 +83,8 @@ typedef struct {
     ngx_str_t                   mail_from;
     ngx_msec_t                  mail_interval;
 
+    ngx_msec_t                  housekeeping_interval;
+
     /* the first portal_api, for "needs portal_db" errors */
     u_char                     *api_file;
     ngx_uint_t                  api_line;
@@ -74,6 +102,11 @@ typedef struct {
 } ngx_http_portal_loc_conf_t;
 
 
+/*
+ * A route's handler, and every step of a request that may wait: it
+ * returns as a content handler does (NGX_DONE while it waits, an HTTP
+ * status, or the result of sending an answer).
+ */
 typedef ngx_int_t (*ngx_http_portal_handler_pt)(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
@@ -92,23 +125,26 @@ typedef struct {
 
 
 struct ngx_http_portal_ctx_s {
+    /* the path under the API's location, and its {params} */
     ngx_str_t                   path;
     ngx_str_t                   params[NGX_HTTP_PORTAL_MAX_PARAMS];
     ngx_uint_t                  nparams;
 
+    const ngx_http_portal_route_t  *route;
+    /* the phases of the API, and the one running */
+    ngx_http_portal_handler_pt     *phases;
+    ngx_uint_t                  phase;
+
     /* the parsed body of a JSON request */
     json_t                     *json;
-    ngx_http_portal_handler_pt  next;
-
-    /* the route's entry in the router's table */
-    void                       *route;
 
     /* the citizen's session: has_session once read, checked once auth */
     ngx_http_portal_session_t   session;
     unsigned                    has_session:1;
     unsigned                    auth:1;
 
-    /* per handler */
+    /* per handler: its checked input, its state */
+    void                       *input;
     void                       *data;
 };
 

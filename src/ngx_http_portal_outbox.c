@@ -38,10 +38,6 @@ typedef struct {
     ngx_uint_t                    busy;
     ngx_uint_t                    pending;
     ngx_uint_t                    again;
-    /* spent captchas, old failures: once in a while */
-    ngx_http_portal_db_query_t    purge;
-    ngx_uint_t                    purging;
-    time_t                        purged;
 } ngx_http_portal_outbox_t;
 
 
@@ -72,8 +68,6 @@ static void ngx_http_portal_outbox_written(ngx_http_request_t *r,
 static void ngx_http_portal_outbox_settled(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static void ngx_http_portal_outbox_finish(void);
-static void ngx_http_portal_outbox_purged(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
 
 
 static ngx_http_portal_sql_t  ngx_http_portal_outbox_take_sql = {
@@ -88,13 +82,6 @@ static ngx_http_portal_sql_t  ngx_http_portal_outbox_settle_sql = {
     "portal_outbox_settle",
     "SELECT portal.outbox_settle($1, $2)",
     2, 0
-};
-
-
-static ngx_http_portal_sql_t  ngx_http_portal_outbox_purge_sql = {
-    "portal_purge",
-    "SELECT portal.purge()",
-    0, 0
 };
 
 
@@ -171,16 +158,6 @@ ngx_http_portal_outbox_tick(ngx_event_t *ev)
     if (ob->busy) {
         ob->again = 1;
         return;
-    }
-
-    if (ngx_time() - ob->purged > 600 && !ob->purging) {
-        ob->purged = ngx_time();
-        ngx_memzero(&ob->purge, sizeof(ngx_http_portal_db_query_t));
-        ob->purge.sql = &ngx_http_portal_outbox_purge_sql;
-        ob->purge.handler = ngx_http_portal_outbox_purged;
-        ob->purge.data = ob;
-
-        ob->purging = (ngx_http_portal_db_run(&ob->purge) == NGX_OK);
     }
 
     ngx_memzero(&ob->take, sizeof(ngx_http_portal_db_query_t));
@@ -523,23 +500,5 @@ ngx_http_portal_outbox_finish(void)
 
     if (!ob->tick.timer_set) {
         ngx_add_timer(&ob->tick, ob->conf->mail_interval);
-    }
-}
-
-
-static void
-ngx_http_portal_outbox_purged(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    ngx_http_portal_outbox_t *ob = q->data;
-
-    ob->purging = 0;
-
-    if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) != PGRES_TUPLES_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "portal: purging old rows failed: %s",
-                      PQresultErrorMessage(res));
     }
 }

@@ -1,9 +1,13 @@
 
 /*
- * Portail Citoyen: password rules, Argon2id hashing, and the routes of a
- * lost or changed password: the security question, the temporary password
- * sent by mail when the answer is right, and the change of password that
- * ends every other session.
+ * Portail Citoyen: passwords: the rules a new one must meet, and the
+ * routes of a lost or changed password.
+ *
+ *     POST password/question   {"login"}: the account's security question
+ *     POST password/reset      {"login", "answer"}: 202; a right answer
+ *                              mails a temporary password
+ *     POST password            {"current", "new", "new_confirm"}: a new
+ *                              password ends every other session
  */
 
 
@@ -14,67 +18,157 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_check.h"
+#include "ngx_http_portal_cookie.h"
+#include "ngx_http_portal_credentials.h"
 #include "ngx_http_portal_db.h"
-#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
+#include "ngx_http_portal_resource.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
 #include "ngx_http_portal_text.h"
 #include "ngx_http_portal_thread.h"
 
 
+/* 16 letters and digits that cannot be mistaken, in groups of 4 */
 #define NGX_HTTP_PORTAL_TEMP_LEN  19
 
 
 typedef struct {
-    /* reset: the answer; change: the current password */
-    char                      secret[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
-    char                      hash[crypto_pwhash_STRBYTES];
-    ngx_uint_t                verify;
-    /* change: the new password; reset: the temporary one, made here */
-    char                      fresh[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
-    char                      fresh_hash[crypto_pwhash_STRBYTES];
-    ngx_uint_t                make_temp;
-    ngx_uint_t                ok;
-    ngx_uint_t                hashed;
-} ngx_http_portal_password_job_t;
+    ngx_str_t                       login;
+    ngx_str_t                       answer;
+} ngx_http_portal_reset_input_t;
 
 
 typedef struct {
-    ngx_str_t                 login;
-    ngx_str_t                 addr;
-    ngx_str_t                 answer;
-    u_char                    id[40];
-    ngx_uint_t                granted;
-} ngx_http_portal_reset_t;
+    ngx_str_t                       current;
+    ngx_str_t                       fresh;
+    ngx_str_t                       confirm;
+} ngx_http_portal_change_input_t;
 
 
-static ngx_int_t ngx_http_portal_common(const char *password);
-static void ngx_http_portal_alnum(const char *in, char *out, size_t size);
-static ngx_int_t ngx_http_portal_copy_str(ngx_http_request_t *r,
-    const char *s, ngx_str_t *out);
-static void ngx_http_portal_question_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
-static void ngx_http_portal_reset_begun(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
-static void ngx_http_portal_password_work(void *data);
-static void ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data);
-static void ngx_http_portal_reset_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
-static ngx_int_t ngx_http_portal_change_checked_body(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx);
-static void ngx_http_portal_change_loaded(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
-static void ngx_http_portal_change_checked(ngx_http_request_t *r,
+/* a new password (a change) or a temporary one (a reset), hashed */
+typedef struct {
+    char                            fresh[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
+    char                            hash[crypto_pwhash_STRBYTES];
+    ngx_uint_t                      make_temp;
+    ngx_uint_t                      ok;
+} ngx_http_portal_password_job_t;
+
+
+static ngx_int_t ngx_http_portal_password_common(const char *password);
+static void ngx_http_portal_password_alnum(const char *in, char *out,
+    size_t size);
+static ngx_int_t ngx_http_portal_password_question_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_password_reset_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_password_reset_granted(
+    ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
+static void ngx_http_portal_password_reset_hashed(ngx_http_request_t *r,
     void *data);
-static void ngx_http_portal_change_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res);
+static void ngx_http_portal_password_reset_done(
+    ngx_http_portal_db_query_t *q, ngx_http_portal_db_status_e status,
+    PGresult *res);
+static ngx_int_t ngx_http_portal_password_reset_reply(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr);
+static ngx_int_t ngx_http_portal_password_change_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_password_change_granted(
+    ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
+static ngx_int_t ngx_http_portal_password_change_refused(
+    ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
+static void ngx_http_portal_password_change_hashed(ngx_http_request_t *r,
+    void *data);
+static void ngx_http_portal_password_change_done(
+    ngx_http_portal_db_query_t *q, ngx_http_portal_db_status_e status,
+    PGresult *res);
+static ngx_int_t ngx_http_portal_password_post(ngx_http_request_t *r,
+    ngx_str_t *fresh, ngx_http_portal_thread_done_pt done);
+static void ngx_http_portal_password_work(void *data);
 
 
-const char  *ngx_http_portal_password_dummy =
-    "$argon2id$v=19$m=65536,t=2,p=1$0VNWN2ThcJ2tAqKwc3uLQg$"
-    "0Bvok08/PaA9OgMomCXRsQZrNuhOLNBFbv6GNcQzrTc";
+ngx_http_portal_route_t  ngx_http_portal_password_routes[] = {
+
+    { NGX_HTTP_POST, "password/question",
+      ngx_http_portal_password_question_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_OPEN, NULL, NULL },
+
+    { NGX_HTTP_POST, "password/reset",
+      ngx_http_portal_password_reset_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_OPEN, NULL, NULL },
+
+    { NGX_HTTP_POST, "password",
+      ngx_http_portal_password_change_handler,
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_RESET, NULL, NULL },
+
+    NGX_HTTP_PORTAL_ROUTES_END
+};
+
+
+static const ngx_http_portal_field_t  ngx_http_portal_question_fields[] = {
+
+    { "login", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED, 0, 100,
+      NULL, NULL, 0, NGX_HTTP_PORTAL_M_LOGIN, NULL },
+
+    NGX_HTTP_PORTAL_FIELDS_END
+};
+
+
+static const ngx_http_portal_field_t  ngx_http_portal_reset_fields[] = {
+
+    { "login", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED, 0, 100,
+      NULL, NULL, (ngx_int_t) offsetof(ngx_http_portal_reset_input_t, login),
+      NGX_HTTP_PORTAL_M_LOGIN, NULL },
+
+    { "answer", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED, 0, 200,
+      NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_reset_input_t, answer),
+      NGX_HTTP_PORTAL_M_RESET_ANSWER, NULL },
+
+    NGX_HTTP_PORTAL_FIELDS_END
+};
+
+
+static const ngx_http_portal_field_t  ngx_http_portal_change_fields[] = {
+
+    { "current", NGX_HTTP_PORTAL_SECRET, 0, 0, NGX_HTTP_PORTAL_SECRET_BYTES,
+      NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_change_input_t, current),
+      NGX_HTTP_PORTAL_M_PASSWORD_CURRENT, NULL },
+
+    { "new", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_change_input_t, fresh),
+      NGX_HTTP_PORTAL_M_PASSWORD_NEW, NULL },
+
+    { "new_confirm", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_change_input_t, confirm),
+      NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM, NULL },
+
+    NGX_HTTP_PORTAL_FIELDS_END
+};
+
+
+static ngx_http_portal_resource_t  ngx_http_portal_question_resource = {
+    { "portal_password_question", "SELECT portal.password_question($1)",
+      1, 0 },
+    NGX_HTTP_OK, NULL, NULL, 0
+};
+
+static ngx_http_portal_sql_t  ngx_http_portal_reset_grant_sql = {
+    "portal_reset_grant",
+    "SELECT portal.reset_grant($1, $2, $3, $4)",
+    4, 0
+};
+
+static ngx_http_portal_sql_t  ngx_http_portal_password_set_sql = {
+    "portal_password_set",
+    "SELECT portal.password_set($1, $2, $3)",
+    3, 0
+};
 
 
 /*
@@ -82,7 +176,7 @@ const char  *ngx_http_portal_password_dummy =
  * (bsearch).  Shorter ones are refused by length already.
  */
 
-static const char  *ngx_http_portal_common_passwords[] = {
+static const char  *ngx_http_portal_password_common_list[] = {
     "000000000000",
     "0123456789ab",
     "111111111111",
@@ -155,47 +249,46 @@ static const char  *ngx_http_portal_common_passwords[] = {
 const char *
 ngx_http_portal_password_refused(const char *password, const char **personal)
 {
-    char     folded[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
-    char     other[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
+    char     folded[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
+    char     other[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
     ssize_t  n;
 
     if (password == NULL) {
-        return "Choisissez un mot de passe.";
+        return NGX_HTTP_PORTAL_M_PASSWORD_NONE;
     }
 
-    if (ngx_strlen(password) > NGX_HTTP_PORTAL_PASSWORD_BYTES) {
-        return "Le mot de passe ne peut dépasser 128 caractères.";
+    if (ngx_strlen(password) > NGX_HTTP_PORTAL_SECRET_BYTES) {
+        return NGX_HTTP_PORTAL_M_PASSWORD_LONG;
     }
 
-    n = ngx_http_portal_utf8_len((u_char *) password, ngx_strlen(password));
+    n = ngx_http_portal_text_utf8_len((u_char *) password,
+                                      ngx_strlen(password));
 
     if (n < 0) {
-        return "Le mot de passe contient des caractères non admis.";
+        return NGX_HTTP_PORTAL_M_PASSWORD_CHARS;
     }
 
     if (n < 12) {
-        return "Le mot de passe doit compter au moins 12 caractères.";
+        return NGX_HTTP_PORTAL_M_PASSWORD_SHORT;
     }
 
     if (n > 128) {
-        return "Le mot de passe ne peut dépasser 128 caractères.";
+        return NGX_HTTP_PORTAL_M_PASSWORD_LONG;
     }
 
-    if (ngx_http_portal_common(password)) {
-        return "Ce mot de passe fait partie des plus courants :"
-               " choisissez-en un autre.";
+    if (ngx_http_portal_password_common(password)) {
+        return NGX_HTTP_PORTAL_M_PASSWORD_COMMON;
     }
 
     /* "Jean.Dupont!" is the login "jean.dupont" all the same */
 
-    ngx_http_portal_alnum(password, folded, sizeof(folded));
+    ngx_http_portal_password_alnum(password, folded, sizeof(folded));
 
     for ( /* void */ ; personal && *personal; personal++) {
-        ngx_http_portal_alnum(*personal, other, sizeof(other));
+        ngx_http_portal_password_alnum(*personal, other, sizeof(other));
 
         if (other[0] && ngx_strcmp(folded, other) == 0) {
-            return "Le mot de passe ne doit être ni votre identifiant ni"
-                   " votre nom.";
+            return NGX_HTTP_PORTAL_M_PASSWORD_PERSONAL;
         }
     }
 
@@ -204,16 +297,16 @@ ngx_http_portal_password_refused(const char *password, const char **personal)
 
 
 static int
-ngx_http_portal_strcmp(const void *a, const void *b)
+ngx_http_portal_password_strcmp(const void *a, const void *b)
 {
     return ngx_strcmp(*(const char **) a, *(const char **) b);
 }
 
 
 static ngx_int_t
-ngx_http_portal_common(const char *password)
+ngx_http_portal_password_common(const char *password)
 {
-    char         lower[NGX_HTTP_PORTAL_PASSWORD_BYTES + 1];
+    char         lower[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
     const char  *key;
     size_t       i;
 
@@ -224,10 +317,10 @@ ngx_http_portal_common(const char *password)
     lower[i] = '\0';
     key = lower;
 
-    return bsearch(&key, ngx_http_portal_common_passwords,
-                   sizeof(ngx_http_portal_common_passwords)
-                   / sizeof(ngx_http_portal_common_passwords[0]),
-                   sizeof(char *), ngx_http_portal_strcmp)
+    return bsearch(&key, ngx_http_portal_password_common_list,
+                   sizeof(ngx_http_portal_password_common_list)
+                   / sizeof(ngx_http_portal_password_common_list[0]),
+                   sizeof(char *), ngx_http_portal_password_strcmp)
            != NULL;
 }
 
@@ -235,7 +328,7 @@ ngx_http_portal_common(const char *password)
 /* lowercase letters and digits only, accents folded */
 
 static void
-ngx_http_portal_alnum(const char *in, char *out, size_t size)
+ngx_http_portal_password_alnum(const char *in, char *out, size_t size)
 {
     u_char      *p, *q;
     ngx_str_t    words;
@@ -248,7 +341,7 @@ ngx_http_portal_alnum(const char *in, char *out, size_t size)
         return;
     }
 
-    if (ngx_http_portal_fold_words(pool, in, &words) == NGX_OK) {
+    if (ngx_http_portal_text_fold_words(pool, in, &words) == NGX_OK) {
         q = (u_char *) out;
 
         for (p = words.data; p < words.data + words.len; p++) {
@@ -264,142 +357,36 @@ ngx_http_portal_alnum(const char *in, char *out, size_t size)
 }
 
 
-ngx_int_t
-ngx_http_portal_password_hash(const char *password, char *out)
-{
-    if (crypto_pwhash_str(out, password, ngx_strlen(password),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
-        != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a wrong password or answer, counted for its login and the address */
-
-static ngx_http_portal_sql_t  ngx_http_portal_auth_failed_sql = {
-    "portal_auth_failed",
-    "SELECT portal.auth_failed($1, $2, $3)",
-    3, 0
-};
-
-
-ngx_http_portal_db_query_t *
-ngx_http_portal_auth_failed(ngx_http_request_t *r, ngx_str_t *login,
-    const char *kind, ngx_http_portal_db_handler_pt handler)
-{
-    ngx_http_portal_db_query_t  *q;
-
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_auth_failed_sql,
-                                 handler);
-    if (q == NULL) {
-        return NULL;
-    }
-
-    ngx_http_portal_db_param(q, (char *) login->data, login->len);
-    ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
-                             r->connection->addr_text.len);
-    ngx_http_portal_db_param(q, kind, ngx_strlen(kind));
-
-    return q;
-}
-
-
-ngx_int_t
-ngx_http_portal_too_many(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    ngx_str_set(&h->value, "900");
-
-    return ngx_http_portal_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                      "too_many_attempts",
-                                      "Trop de tentatives : réessayez dans"
-                                      " un quart d'heure.");
-}
-
-
-static ngx_int_t
-ngx_http_portal_copy_str(ngx_http_request_t *r, const char *s,
-    ngx_str_t *out)
-{
-    out->len = ngx_strlen(s);
-    out->data = ngx_pnalloc(r->pool, out->len + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, out->len + 1);
-
-    return NGX_OK;
-}
 
 
 /* POST password/question {"login"} -> {"question"} */
 
-static ngx_http_portal_sql_t  ngx_http_portal_question_sql = {
-    "portal_password_question",
-    "SELECT portal.password_question($1)",
-    1, 0
-};
-
-
-ngx_int_t
+static ngx_int_t
 ngx_http_portal_password_question_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    const char                  *login;
-    ngx_http_portal_db_query_t  *q;
+    ngx_int_t                 rc;
+    ngx_str_t                 login;
+    ngx_http_portal_check_t   ck;
 
-    login = json_string_value(json_object_get(ctx->json, "login"));
+    ngx_str_null(&login);
 
-    if (login == NULL || *login == '\0' || ngx_strlen(login) > 100) {
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Saisissez votre identifiant.",
-                   json_pack("{s:s}", "login",
-                             "Saisissez votre identifiant."));
-    }
-
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_question_sql,
-                                 ngx_http_portal_question_done);
-    if (q == NULL) {
+    if (ngx_http_portal_check_init(&ck, r->pool) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_portal_db_param(q, login, ngx_strlen(login));
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_question_fields,
+                          "", 0, &login, NULL);
 
-    return ngx_http_portal_db_suspend(q);
-}
-
-
-static void
-ngx_http_portal_question_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    ngx_http_request_t  *r;
-
-    r = q->request;
-
-    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
-        return;
+    if (ngx_http_portal_check_done(r, &ck, NGX_HTTP_PORTAL_M_LOGIN, &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
-    ngx_http_finalize_request(r,
-        ngx_http_portal_send_json(r, NGX_HTTP_OK,
-                                  json_pack("{s:s}", "question",
-                                            PQgetvalue(res, 0, 0))));
+    return ngx_http_portal_resource_run(r,
+                                        &ngx_http_portal_question_resource,
+                                        &login, 1);
 }
 
 
@@ -408,138 +395,370 @@ ngx_http_portal_question_done(ngx_http_portal_db_query_t *q,
  * account enumeration); a right one mails a temporary password.
  */
 
-static ngx_http_portal_sql_t  ngx_http_portal_reset_begin_sql = {
-    "portal_reset_begin",
-    "SELECT blocked, id, answer_hash FROM portal.reset_begin($1, $2)",
-    2, 0
-};
-
-static ngx_http_portal_sql_t  ngx_http_portal_reset_grant_sql = {
-    "portal_reset_grant",
-    "SELECT portal.reset_grant($1, $2, $3, $4)",
-    4, 0
-};
-
-
-ngx_int_t
+static ngx_int_t
 ngx_http_portal_password_reset_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    json_t                      *fields;
-    const char                  *login, *answer;
-    ngx_http_portal_reset_t     *rs;
-    ngx_http_portal_db_query_t  *q;
+    ngx_int_t                        rc;
+    ngx_str_t                        folded;
+    ngx_http_portal_check_t          ck;
+    ngx_http_portal_credentials_t   *cr;
+    ngx_http_portal_reset_input_t   *in;
 
-    login = json_string_value(json_object_get(ctx->json, "login"));
-    answer = json_string_value(json_object_get(ctx->json, "answer"));
+    ngx_str_null(&folded);
 
-    rs = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_reset_t));
-    if (rs == NULL) {
+    in = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_reset_input_t));
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_credentials_t));
+
+    if (in == NULL || cr == NULL
+        || ngx_http_portal_check_init(&ck, r->pool) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    fields = json_object();
-    if (fields == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_reset_fields, "",
+                          0, in, NULL);
 
-    if (login == NULL || *login == '\0' || ngx_strlen(login) > 100) {
-        json_object_set_new(fields, "login",
-                            json_string("Saisissez votre identifiant."));
-    }
+    /* answers are compared as they were hashed: folded */
 
-    if (answer == NULL || ngx_strlen(answer) > 200
-        || ngx_http_portal_fold_words(r->pool, answer, &rs->answer)
+    if (in->answer.data
+        && ngx_http_portal_text_fold_words(r->pool, (char *) in->answer.data,
+                                           &folded)
            != NGX_OK)
     {
-        json_object_set_new(fields, "answer",
-                            json_string("Saisissez la réponse à votre"
-                                        " question."));
+        ngx_http_portal_check_error(&ck, "", "answer",
+                                    NGX_HTTP_PORTAL_M_RESET_ANSWER);
     }
 
-    if (json_object_size(fields)) {
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Identifiant et réponse sont nécessaires.", fields);
+    if (ngx_http_portal_check_done(r, &ck, NGX_HTTP_PORTAL_M_RESET_NEEDED,
+                                   &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
-    json_decref(fields);
+    cr->kind = &ngx_http_portal_credentials_answer;
+    cr->login = in->login;
+    cr->secret = folded;
+    cr->granted = ngx_http_portal_password_reset_granted;
+    cr->refused = ngx_http_portal_password_reset_reply;
 
-    if (ngx_http_portal_copy_str(r, login, &rs->login) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return ngx_http_portal_credentials_check(r, cr);
+}
 
-    rs->addr = r->connection->addr_text;
-    ctx->data = rs;
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_reset_begin_sql,
-                                 ngx_http_portal_reset_begun);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+static ngx_int_t
+ngx_http_portal_password_reset_granted(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    ngx_http_portal_ctx_t  *ctx;
 
-    ngx_http_portal_db_param(q, (char *) rs->login.data, rs->login.len);
-    ngx_http_portal_db_param(q, (char *) rs->addr.data, rs->addr.len);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    ctx->data = cr;
 
-    return ngx_http_portal_db_suspend(q);
+    return ngx_http_portal_password_post(r, NULL,
+                                         ngx_http_portal_password_reset_hashed);
 }
 
 
 static void
-ngx_http_portal_reset_begun(ngx_http_portal_db_query_t *q,
+ngx_http_portal_password_reset_hashed(ngx_http_request_t *r, void *data)
+{
+    ngx_http_portal_password_job_t *job = data;
+
+    ngx_http_portal_ctx_t          *ctx;
+    ngx_http_portal_db_query_t     *q;
+    ngx_http_portal_loc_conf_t     *plcf;
+    ngx_http_portal_credentials_t  *cr;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (!job->ok) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    cr = ctx->data;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_reset_grant_sql,
+                                 ngx_http_portal_password_reset_done);
+    if (q == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* copied by ngx_http_portal_db_param(): the job goes after this */
+
+    ngx_http_portal_db_param(q, (char *) cr->id, 36);
+    ngx_http_portal_db_param(q, job->hash, ngx_strlen(job->hash));
+    ngx_http_portal_db_param(q, job->fresh, ngx_strlen(job->fresh));
+    ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
+                             plcf->public_url.len);
+
+    ngx_http_portal_db_next(q);
+}
+
+
+static void
+ngx_http_portal_password_reset_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    ngx_http_request_t              *r;
-    ngx_http_portal_ctx_t           *ctx;
-    ngx_http_portal_reset_t         *rs;
-    ngx_http_portal_password_job_t  *job;
+    ngx_http_request_t     *r;
+    ngx_http_portal_ctx_t  *ctx;
 
     r = q->request;
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    rs = ctx->data;
+
+    /* the temporary password lived in the parameters only */
+
+    ngx_explicit_memzero((void *) q->values[2], q->lengths[2]);
+
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_portal_outbox_kick();
+
+    ngx_http_finalize_request(r,
+        ngx_http_portal_password_reset_reply(r, ctx->data));
+}
+
+
+/* the same 202 whether the answer was right or not */
+
+static ngx_int_t
+ngx_http_portal_password_reset_reply(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    return ngx_http_portal_response_json(r, NGX_HTTP_ACCEPTED,
+               json_pack("{s:s}", "message", NGX_HTTP_PORTAL_M_RESET_SENT));
+}
+
+
+/*
+ * POST password {"current", "new", "new_confirm"}: a session opened with
+ * the temporary password needs no "current".  The epoch moves on: every
+ * other session ends, this one gets a new cookie; a mail tells the citizen.
+ */
+
+static ngx_int_t
+ngx_http_portal_password_change_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    u_char                          *dot;
+    ngx_int_t                        rc;
+    ngx_str_t                        first;
+    const char                      *why, *personal[4];
+    ngx_uint_t                       temp;
+    ngx_http_portal_check_t          ck;
+    ngx_http_portal_credentials_t   *cr;
+    ngx_http_portal_change_input_t  *in;
+
+    in = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_change_input_t));
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_credentials_t));
+
+    if (in == NULL || cr == NULL
+        || ngx_http_portal_check_init(&ck, r->pool) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_change_fields, "",
+                          0, in, NULL);
+
+    temp = (ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET) != 0;
+
+    if (!temp && in->current.len == 0) {
+        ngx_http_portal_check_error(&ck, "", "current",
+                                    NGX_HTTP_PORTAL_M_PASSWORD_CURRENT);
+    }
+
+    /* the login is "first.last": both parts count as the name */
+
+    first.data = ctx->session.login.data;
+    dot = (u_char *) ngx_strchr(first.data, '.');
+    first.len = dot ? (size_t) (dot - first.data) : 0;
+
+    personal[0] = (char *) ctx->session.login.data;
+    personal[1] = ngx_pnalloc(r->pool, first.len + 1);
+    personal[2] = dot ? (char *) dot + 1 : "";
+    personal[3] = NULL;
+
+    if (personal[1] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_cpymem((u_char *) personal[1], first.data, first.len) = '\0';
+
+    if (!ngx_http_portal_check_failed(&ck, "", "new")) {
+        why = in->fresh.data
+              ? ngx_http_portal_password_refused((char *) in->fresh.data,
+                                                 personal)
+              : NGX_HTTP_PORTAL_M_PASSWORD_NEW;
+
+        if (why) {
+            ngx_http_portal_check_error(&ck, "", "new", why);
+
+        } else if (in->confirm.data == NULL
+                   || ngx_strcmp(in->confirm.data, in->fresh.data) != 0)
+        {
+            ngx_http_portal_check_error(&ck, "", "new_confirm",
+                                        NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM);
+        }
+    }
+
+    if (ngx_http_portal_check_done(r, &ck,
+                                   NGX_HTTP_PORTAL_M_PASSWORD_UNCHANGED, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    ctx->input = in;
+
+    if (temp) {
+        return ngx_http_portal_password_post(r, &in->fresh,
+                   ngx_http_portal_password_change_hashed);
+    }
+
+    cr->kind = &ngx_http_portal_credentials_current;
+    cr->login = ctx->session.login;
+    cr->secret = in->current;
+    cr->granted = ngx_http_portal_password_change_granted;
+    cr->refused = ngx_http_portal_password_change_refused;
+
+    return ngx_http_portal_credentials_check(r, cr);
+}
+
+
+static ngx_int_t
+ngx_http_portal_password_change_granted(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    ngx_http_portal_ctx_t           *ctx;
+    ngx_http_portal_change_input_t  *in;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    in = ctx->input;
+
+    return ngx_http_portal_password_post(r, &in->fresh,
+               ngx_http_portal_password_change_hashed);
+}
+
+
+static ngx_int_t
+ngx_http_portal_password_change_refused(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    return ngx_http_portal_response_invalid(r,
+               NGX_HTTP_PORTAL_M_PASSWORD_UNCHANGED,
+               json_pack("{s:s}", "current",
+                         NGX_HTTP_PORTAL_M_PASSWORD_CURRENT_WRONG));
+}
+
+
+static void
+ngx_http_portal_password_change_hashed(ngx_http_request_t *r, void *data)
+{
+    ngx_http_portal_password_job_t *job = data;
+
+    ngx_http_portal_ctx_t       *ctx;
+    ngx_http_portal_db_query_t  *q;
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (!job->ok) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_password_set_sql,
+                                 ngx_http_portal_password_change_done);
+    if (q == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
+    ngx_http_portal_db_param(q, job->hash, ngx_strlen(job->hash));
+    ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
+                             plcf->public_url.len);
+
+    ngx_http_portal_db_next(q);
+}
+
+
+static void
+ngx_http_portal_password_change_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    uint32_t                epoch;
+    ngx_http_request_t     *r;
+    ngx_http_portal_ctx_t  *ctx;
+
+    r = q->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
     if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
     }
 
-    if (PQgetvalue(res, 0, 0)[0] == 't') {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "portal: password reset for \"%V\" refused: too many"
-                      " wrong answers", &rs->login);
-        ngx_http_finalize_request(r, ngx_http_portal_too_many(r));
+    epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
+                                PQgetlength(res, 0, 0));
+
+    ctx->session.epoch = epoch;
+    ctx->session.flags = 0;
+
+    if (ngx_http_portal_cookie_session_set(r, ctx->session.id, epoch, 0)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    ngx_http_portal_outbox_kick();
+
+    ngx_http_finalize_request(r, ngx_http_portal_session_reply(r, ctx));
+}
+
+
+/*
+ * Hashes a new password (fresh), or makes a temporary one (fresh NULL),
+ * on the thread pool; returns as a handler does.
+ */
+
+static ngx_int_t
+ngx_http_portal_password_post(ngx_http_request_t *r, ngx_str_t *fresh,
+    ngx_http_portal_thread_done_pt done)
+{
+    ngx_http_portal_password_job_t  *job;
 
     job = ngx_http_portal_thread_alloc(r->connection->log,
                                      sizeof(ngx_http_portal_password_job_t));
     if (job == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    job->verify = 1;
-    job->make_temp = 1;
-    ngx_cpystrn((u_char *) job->secret, rs->answer.data, sizeof(job->secret));
-
-    if (PQgetisnull(res, 0, 1)) {
-        ngx_cpystrn((u_char *) job->hash,
-                    (u_char *) ngx_http_portal_password_dummy,
-                    sizeof(job->hash));
+    if (fresh) {
+        ngx_cpystrn((u_char *) job->fresh, fresh->data, sizeof(job->fresh));
 
     } else {
-        ngx_cpystrn(rs->id, (u_char *) PQgetvalue(res, 0, 1),
-                    sizeof(rs->id));
-        ngx_cpystrn((u_char *) job->hash, (u_char *) PQgetvalue(res, 0, 2),
-                    sizeof(job->hash));
+        job->make_temp = 1;
     }
 
-    if (ngx_http_portal_thread_post(r, job, ngx_http_portal_password_work,
-                                    ngx_http_portal_reset_checked)
-        != NGX_OK)
-    {
-        ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    return ngx_http_portal_thread_suspend(r, job,
+                                          ngx_http_portal_password_work,
+                                          done);
 }
 
 
@@ -552,23 +771,7 @@ ngx_http_portal_password_work(void *data)
 
     static const char  alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
 
-    if (job->verify) {
-        job->ok = (crypto_pwhash_str_verify(job->hash, job->secret,
-                                            ngx_strlen(job->secret))
-                   == 0);
-
-        if (!job->ok) {
-            return;
-        }
-
-    } else {
-        job->ok = 1;
-    }
-
     if (job->make_temp) {
-
-        /* 16 letters and digits that cannot be mistaken, in groups */
-
         for (i = 0; i < NGX_HTTP_PORTAL_TEMP_LEN; i++) {
             job->fresh[i] = (i % 5 == 4)
                             ? '-'
@@ -579,387 +782,6 @@ ngx_http_portal_password_work(void *data)
         job->fresh[NGX_HTTP_PORTAL_TEMP_LEN] = '\0';
     }
 
-    if (job->fresh[0]) {
-        job->hashed = (ngx_http_portal_password_hash(job->fresh,
-                                                     job->fresh_hash)
-                       == NGX_OK);
-    }
-}
-
-
-static void
-ngx_http_portal_reset_checked(ngx_http_request_t *r, void *data)
-{
-    ngx_http_portal_password_job_t *job = data;
-
-    ngx_http_portal_ctx_t        *ctx;
-    ngx_http_portal_reset_t      *rs;
-    ngx_http_portal_db_query_t   *q;
-    ngx_http_portal_loc_conf_t   *plcf;
-
-    if (r == NULL) {
-        return;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    rs = ctx->data;
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
-
-    if (job->ok && job->hashed && rs->id[0]) {
-        rs->granted = 1;
-
-        q = ngx_http_portal_db_query(r, &ngx_http_portal_reset_grant_sql,
-                                     ngx_http_portal_reset_done);
-        if (q == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        /* copied by ngx_http_portal_db_param(): the job goes after this */
-
-        ngx_http_portal_db_param(q, (char *) rs->id, 36);
-        ngx_http_portal_db_param(q, job->fresh_hash,
-                                 ngx_strlen(job->fresh_hash));
-        ngx_http_portal_db_param(q, job->fresh, ngx_strlen(job->fresh));
-        ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
-                                 plcf->public_url.len);
-
-    } else {
-        q = ngx_http_portal_auth_failed(r, &rs->login, "answer",
-                                        ngx_http_portal_reset_done);
-        if (q == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-    }
-
-    ngx_http_portal_db_next(q);
-}
-
-
-static void
-ngx_http_portal_reset_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    ngx_http_request_t       *r;
-    ngx_http_portal_ctx_t    *ctx;
-    ngx_http_portal_reset_t  *rs;
-
-    r = q->request;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    rs = ctx->data;
-
-    /* the temporary password lived in the parameters only */
-
-    if (rs->granted) {
-        ngx_explicit_memzero((void *) q->values[2], q->lengths[2]);
-    }
-
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (rs->granted) {
-        ngx_http_portal_outbox_kick();
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "portal: wrong security answer for \"%V\" from %V",
-                      &rs->login, &rs->addr);
-    }
-
-    ngx_http_finalize_request(r,
-        ngx_http_portal_send_json(r, NGX_HTTP_ACCEPTED,
-                                  json_pack("{s:s}", "message",
-                                            "Si la réponse est juste, un"
-                                            " courriel vous apporte un mot"
-                                            " de passe temporaire, valable"
-                                            " 30 minutes.")));
-}
-
-
-/*
- * POST password {"current", "new", "new_confirm"}: a session opened with
- * the temporary password needs no "current".  The epoch moves on: every
- * other session ends, this one gets a new cookie; a mail tells the citizen.
- */
-
-static ngx_http_portal_sql_t  ngx_http_portal_change_load_sql = {
-    "portal_password_load",
-    "SELECT password_hash FROM portal.accounts WHERE id = $1",
-    1, 0
-};
-
-static ngx_http_portal_sql_t  ngx_http_portal_change_set_sql = {
-    "portal_password_set",
-    "SELECT portal.password_set($1, $2, $3)",
-    3, 0
-};
-
-
-ngx_int_t
-ngx_http_portal_password_change_handler(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    u_char                      *dot;
-    json_t                      *fields;
-    ngx_str_t                    first, last;
-    const char                  *current, *fresh, *confirm, *why;
-    const char                  *personal[4];
-    ngx_http_portal_db_query_t  *q;
-
-    current = json_string_value(json_object_get(ctx->json, "current"));
-    fresh = json_string_value(json_object_get(ctx->json, "new"));
-    confirm = json_string_value(json_object_get(ctx->json, "new_confirm"));
-
-    fields = json_object();
-    if (fields == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (!(ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET)
-        && (current == NULL || *current == '\0'
-            || ngx_strlen(current) > NGX_HTTP_PORTAL_PASSWORD_BYTES))
-    {
-        json_object_set_new(fields, "current",
-                            json_string("Saisissez votre mot de passe"
-                                        " actuel."));
-    }
-
-    /* the login is "first.last": both parts count as the name */
-
-    first.data = ctx->session.login.data;
-    dot = (u_char *) ngx_strchr(first.data, '.');
-    first.len = dot ? (size_t) (dot - first.data) : 0;
-    last.data = dot ? dot + 1 : (u_char *) "";
-
-    personal[0] = (char *) ctx->session.login.data;
-    personal[1] = ngx_pnalloc(r->pool, first.len + 1);
-    personal[2] = (char *) last.data;
-    personal[3] = NULL;
-
-    if (personal[1] == NULL) {
-        json_decref(fields);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    *ngx_cpymem((u_char *) personal[1], first.data, first.len) = '\0';
-
-    why = fresh ? ngx_http_portal_password_refused(fresh, personal)
-                : "Choisissez un nouveau mot de passe.";
-
-    if (why) {
-        json_object_set_new(fields, "new", json_string(why));
-
-    } else if (confirm == NULL || ngx_strcmp(confirm, fresh) != 0) {
-        json_object_set_new(fields, "new_confirm",
-                            json_string("Les deux mots de passe saisis"
-                                        " diffèrent."));
-    }
-
-    if (json_object_size(fields)) {
-        return ngx_http_portal_send_error_fields(r,
-                   NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                   "Le mot de passe n'a pas été changé.", fields);
-    }
-
-    json_decref(fields);
-
-    if (ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET) {
-        return ngx_http_portal_change_checked_body(r, ctx);
-    }
-
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_change_load_sql,
-                                 ngx_http_portal_change_loaded);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
-
-    return ngx_http_portal_db_suspend(q);
-}
-
-
-/* posts the hashing (and the check of the current password) */
-
-static ngx_int_t
-ngx_http_portal_change_post(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, const char *hash)
-{
-    ngx_http_portal_password_job_t  *job;
-
-    job = ngx_http_portal_thread_alloc(r->connection->log,
-                                     sizeof(ngx_http_portal_password_job_t));
-    if (job == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (hash) {
-        job->verify = 1;
-        ngx_cpystrn((u_char *) job->hash, (u_char *) hash, sizeof(job->hash));
-        ngx_cpystrn((u_char *) job->secret,
-                    (u_char *) json_string_value(
-                        json_object_get(ctx->json, "current")),
-                    sizeof(job->secret));
-    }
-
-    ngx_cpystrn((u_char *) job->fresh,
-                (u_char *) json_string_value(json_object_get(ctx->json,
-                                                             "new")),
-                sizeof(job->fresh));
-
-    if (ngx_http_portal_thread_post(r, job, ngx_http_portal_password_work,
-                                    ngx_http_portal_change_checked)
-        != NGX_OK)
-    {
-        ngx_http_portal_thread_free(job);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_portal_change_checked_body(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx)
-{
-    if (ngx_http_portal_change_post(r, ctx, NULL) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_portal_change_loaded(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    ngx_http_request_t     *r;
-    ngx_http_portal_ctx_t  *ctx;
-
-    r = q->request;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-
-    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
-        return;
-    }
-
-    if (ngx_http_portal_change_post(r, ctx, PQgetvalue(res, 0, 0))
-        != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
-}
-
-
-static void
-ngx_http_portal_change_checked(ngx_http_request_t *r, void *data)
-{
-    ngx_http_portal_password_job_t *job = data;
-
-    u_char                      *hash;
-    ngx_http_portal_ctx_t       *ctx;
-    ngx_http_portal_db_query_t  *q;
-    ngx_http_portal_loc_conf_t  *plcf;
-
-    if (r == NULL) {
-        return;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
-
-    if (!job->ok) {
-        ctx->data = NULL;
-
-        q = ngx_http_portal_auth_failed(r, &ctx->session.login, "password",
-                                        ngx_http_portal_change_done);
-        if (q == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-    } else {
-        if (!job->hashed) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        hash = ngx_pnalloc(r->pool, sizeof(job->fresh_hash));
-        if (hash == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_cpystrn(hash, (u_char *) job->fresh_hash,
-                    sizeof(job->fresh_hash));
-
-        ctx->data = hash;
-
-        q = ngx_http_portal_db_query(r, &ngx_http_portal_change_set_sql,
-                                     ngx_http_portal_change_done);
-        if (q == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
-        ngx_http_portal_db_param(q, (char *) hash, ngx_strlen(hash));
-        ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
-                                 plcf->public_url.len);
-    }
-
-    ngx_http_portal_db_next(q);
-}
-
-
-static void
-ngx_http_portal_change_done(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_db_status_e status, PGresult *res)
-{
-    uint32_t                epoch;
-    ngx_http_request_t     *r;
-    ngx_http_portal_ctx_t  *ctx;
-
-    r = q->request;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->data == NULL) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "portal: wrong current password for \"%V\" from %V",
-                      &ctx->session.login, &r->connection->addr_text);
-
-        ngx_http_finalize_request(r,
-            ngx_http_portal_send_error_fields(r,
-                NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid",
-                "Le mot de passe n'a pas été changé.",
-                json_pack("{s:s}", "current",
-                          "Mot de passe actuel incorrect.")));
-        return;
-    }
-
-    epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
-                                PQgetlength(res, 0, 0));
-
-    ctx->session.epoch = epoch;
-    ctx->session.flags = 0;
-
-    if (ngx_http_portal_session_set(r, ctx->session.id, epoch, 0) != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_portal_outbox_kick();
-
-    ngx_http_finalize_request(r, ngx_http_portal_session_reply(r, ctx));
+    job->ok = (ngx_http_portal_credentials_hash(job->fresh, job->hash)
+               == NGX_OK);
 }

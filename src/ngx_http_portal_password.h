@@ -1,6 +1,7 @@
 
 /*
- * Portail Citoyen: password rules, Argon2id and the lost-password routes.
+ * Portail Citoyen: the rules of a new password, and the routes of a lost
+ * or changed one.
  */
 
 
@@ -12,17 +13,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sodium.h>
-
-#include "ngx_http_portal_db.h"
-
-
-/* 128 characters of up to 4 bytes */
-#define NGX_HTTP_PORTAL_PASSWORD_BYTES  512
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_router.h"
 
 
-/* an Argon2id hash of nothing anybody knows, for unknown logins */
-extern const char  *ngx_http_portal_password_dummy;
+extern ngx_http_portal_route_t  ngx_http_portal_password_routes[];
 
 
 /*
@@ -32,18 +27,6 @@ extern const char  *ngx_http_portal_password_dummy;
  */
 const char *ngx_http_portal_password_refused(const char *password,
     const char **personal);
-
-/* Argon2id with the portal's cost; in a pool thread only */
-ngx_int_t ngx_http_portal_password_hash(const char *password,
-    char *out);
-
-/* the statement that counts a failure ("password" or "answer") */
-ngx_http_portal_db_query_t *ngx_http_portal_auth_failed(
-    ngx_http_request_t *r, ngx_str_t *login, const char *kind,
-    ngx_http_portal_db_handler_pt handler);
-
-/* 429 with Retry-After */
-ngx_int_t ngx_http_portal_too_many(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_PORTAL_PASSWORD_H_INCLUDED_ */

@@ -1,7 +1,7 @@
 
 /*
- * Portail Citoyen: method and path to handler.  Paths are relative to the
- * portal_api location; "{name}" in a pattern matches one opaque id.
+ * Portail Citoyen: method and path to a route, then the route's phases
+ * and its handler, as nginx's own phase engine runs a request's phases.
  */
 
 
@@ -10,111 +10,40 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
-#include "ngx_http_portal_json.h"
+#include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
-#include "ngx_http_portal_session.h"
+#include "ngx_http_portal_text.h"
 
 
-#define NGX_HTTP_PORTAL_READ   (NGX_HTTP_GET|NGX_HTTP_HEAD)
+/* how a path compares with a pattern */
+#define NGX_HTTP_PORTAL_MATCH_NONE     0
+#define NGX_HTTP_PORTAL_MATCH_OK       1
+/* the route's shape, with an id of the wrong kind */
+#define NGX_HTTP_PORTAL_MATCH_MISSING  2
+
+#define NGX_HTTP_PORTAL_PARAM_ID       0
+#define NGX_HTTP_PORTAL_PARAM_UUID     1
+#define NGX_HTTP_PORTAL_PARAM_SLUG     2
+
+/* ids are opaque, but never longer than this */
+#define NGX_HTTP_PORTAL_PARAM_MAX      64
 
 
-#define NGX_HTTP_PORTAL_UNSAFE                                               \
-    (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH|NGX_HTTP_DELETE)
-
-
-typedef struct {
-    ngx_uint_t                   methods;
-    const char                  *pattern;
-    ngx_http_portal_handler_pt   handler;
-    ngx_uint_t                   flags;
-} ngx_http_portal_route_t;
-
-
-static ngx_int_t ngx_http_portal_after_body(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx);
-static ngx_int_t ngx_http_portal_after_auth(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx);
 static ngx_uint_t ngx_http_portal_match(const char *pattern, ngx_str_t *path,
+    ngx_str_t *params, ngx_uint_t *types, ngx_uint_t *n);
+static ngx_uint_t ngx_http_portal_param_type(const char **pattern);
+static ngx_uint_t ngx_http_portal_param_ok(ngx_uint_t type, ngx_str_t *s);
+static ngx_int_t ngx_http_portal_params(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_uint_t *types);
+static ngx_int_t ngx_http_portal_phase_run(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
 
 
-#define J  NGX_HTTP_PORTAL_JSON
-#define A  NGX_HTTP_PORTAL_AUTH
-#define V  NGX_HTTP_PORTAL_VALIDATED
-#define B  NGX_HTTP_PORTAL_BODY
-#define R  NGX_HTTP_PORTAL_RESET
-
-static ngx_http_portal_route_t  ngx_http_portal_citizen_routes[] = {
-
-    { NGX_HTTP_PORTAL_READ, "health",
-      ngx_http_portal_health_handler, 0 },
-
-    { NGX_HTTP_PORTAL_READ, "security-questions",
-      ngx_http_portal_questions_handler, 0 },
-
-    { NGX_HTTP_POST, "captcha",
-      ngx_http_portal_captcha_create_handler, 0 },
-    { NGX_HTTP_PORTAL_READ, "captcha/{id}.png",
-      ngx_http_portal_captcha_png_handler, 0 },
-    { NGX_HTTP_PORTAL_READ, "captcha/{id}.wav",
-      ngx_http_portal_captcha_wav_handler, 0 },
-
-    { NGX_HTTP_POST, "accounts",
-      ngx_http_portal_account_create_handler, J },
-
-    { NGX_HTTP_POST, "session",
-      ngx_http_portal_session_create_handler, J },
-    { NGX_HTTP_PORTAL_READ, "session",
-      ngx_http_portal_session_get_handler, 0 },
-    { NGX_HTTP_DELETE, "session",
-      ngx_http_portal_session_delete_handler, 0 },
-
-    { NGX_HTTP_POST, "password/question",
-      ngx_http_portal_password_question_handler, J },
-    { NGX_HTTP_POST, "password/reset",
-      ngx_http_portal_password_reset_handler, J },
-    { NGX_HTTP_POST, "password",
-      ngx_http_portal_password_change_handler, J|A|R },
-
-    { NGX_HTTP_PORTAL_READ, "me",
-      ngx_http_portal_me_get_handler, A },
-    { NGX_HTTP_PATCH, "me",
-      ngx_http_portal_me_patch_handler, J|A|V },
-    { NGX_HTTP_POST, "me/members",
-      ngx_http_portal_member_create_handler, J|A|V },
-    { NGX_HTTP_PORTAL_READ, "me/members/{id}",
-      ngx_http_portal_member_get_handler, A },
-    { NGX_HTTP_PATCH, "me/members/{id}",
-      ngx_http_portal_member_patch_handler, J|A|V },
-
-    { NGX_HTTP_POST, "me/documents",
-      ngx_http_portal_document_upload_handler, A|B },
-    { NGX_HTTP_PORTAL_READ, "me/documents",
-      ngx_http_portal_document_list_handler, A },
-    { NGX_HTTP_PORTAL_READ, "me/documents/{id}",
-      ngx_http_portal_document_get_handler, A },
-
-    { NGX_HTTP_PORTAL_READ, "me/export",
-      ngx_http_portal_export_handler, A },
-
-    { 0, NULL, NULL, 0 }
-};
-
-#undef J
-#undef A
-#undef V
-#undef B
-#undef R
-
-
-static ngx_http_portal_route_t  ngx_http_portal_agent_routes[] = {
-
-    { NGX_HTTP_PORTAL_READ, "health",
-      ngx_http_portal_health_handler, 0 },
-
-    { 0, NULL, NULL, 0 }
+static ngx_http_portal_fault_t  ngx_http_portal_not_found = {
+    "not_found", NGX_HTTP_PORTAL_M_NOT_FOUND
 };
 
 
@@ -133,15 +62,16 @@ static struct {
 
 
 ngx_int_t
-ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api)
+ngx_http_portal_router_run(ngx_http_request_t *r,
+    const ngx_http_portal_api_t *api)
 {
-    u_char                    *p;
-    ngx_int_t                  rc;
-    ngx_str_t                  path;
-    ngx_uint_t                 i, allowed;
-    ngx_http_portal_ctx_t     *ctx;
-    ngx_http_portal_route_t   *route;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_str_t                   path, params[NGX_HTTP_PORTAL_MAX_PARAMS];
+    ngx_uint_t                  m, n, allowed;
+    ngx_uint_t                  types[NGX_HTTP_PORTAL_MAX_PARAMS];
+    ngx_uint_t                  found_types[NGX_HTTP_PORTAL_MAX_PARAMS];
+    ngx_http_portal_ctx_t      *ctx;
+    ngx_http_portal_route_t   **slice, *route, *found, *missing;
+    ngx_http_core_loc_conf_t   *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -152,154 +82,136 @@ ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api)
 
     ngx_http_set_ctx(r, ctx, ngx_http_portal_module);
 
-    route = NULL;
+    found = NULL;
+    missing = NULL;
     allowed = 0;
 
     if (r->uri.len >= clcf->name.len) {
         path.data = r->uri.data + clcf->name.len;
         path.len = r->uri.len - clcf->name.len;
+        ctx->path = path;
 
-        route = (api == NGX_HTTP_PORTAL_API_AGENT)
-                ? ngx_http_portal_agent_routes
-                : ngx_http_portal_citizen_routes;
+        for (slice = api->slices; *slice && found == NULL; slice++) {
+            for (route = *slice; route->pattern; route++) {
 
-        for ( /* void */ ; route->pattern; route++) {
+                m = ngx_http_portal_match(route->pattern, &path, params,
+                                          types, &n);
 
-            if (!ngx_http_portal_match(route->pattern, &path, ctx)) {
-                continue;
-            }
+                if (m == NGX_HTTP_PORTAL_MATCH_NONE) {
+                    continue;
+                }
 
-            if (route->methods & r->method) {
+                if (!(route->methods & r->method)) {
+                    allowed |= route->methods;
+                    continue;
+                }
+
+                if (m == NGX_HTTP_PORTAL_MATCH_MISSING) {
+                    if (missing == NULL) {
+                        missing = route;
+                    }
+
+                    continue;
+                }
+
+                found = route;
+                ngx_memcpy(ctx->params, params, n * sizeof(ngx_str_t));
+                ngx_memcpy(found_types, types, n * sizeof(ngx_uint_t));
+                ctx->nparams = n;
                 break;
             }
-
-            allowed |= route->methods;
         }
-
-        ctx->path = path;
     }
 
-    if (route == NULL || route->pattern == NULL) {
+    if (found == NULL) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (missing) {
+            ctx->route = missing;
+            return ngx_http_portal_router_missing(r, ctx);
         }
 
         if (allowed) {
             return ngx_http_portal_not_allowed(r, allowed);
         }
 
-        return ngx_http_portal_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                          "Cette adresse ne correspond à"
-                                          " aucun service du portail.");
+        ctx->route = NULL;
+        return ngx_http_portal_router_missing(r, ctx);
     }
 
-    ctx->route = route;
+    ctx->route = found;
+    ctx->phases = api->phases;
 
-    /* ids go to libpq as text parameters: NUL-terminated copies */
-
-    for (i = 0; i < ctx->nparams; i++) {
-        p = ngx_pnalloc(r->pool, ctx->params[i].len + 1);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        *ngx_cpymem(p, ctx->params[i].data, ctx->params[i].len) = '\0';
-        ctx->params[i].data = p;
+    if (ngx_http_portal_params(r, ctx, found_types) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if ((r->method & NGX_HTTP_PORTAL_UNSAFE)
-        && ngx_http_portal_csrf_check(r) != NGX_OK)
-    {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    return ngx_http_portal_phase_run(r, ctx);
+}
 
-        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN, "csrf",
-                                          "Jeton anti-falsification absent"
-                                          " ou invalide : rechargez la"
-                                          " page.");
-    }
 
-    if (route->flags & NGX_HTTP_PORTAL_JSON) {
-        return ngx_http_portal_read_json(r, ctx, ngx_http_portal_after_body);
-    }
+ngx_int_t
+ngx_http_portal_router_next(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+{
+    ctx->phase++;
 
-    if (!(route->flags & NGX_HTTP_PORTAL_BODY)) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
+    return ngx_http_portal_phase_run(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_portal_phase_run(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    while (ctx->phases[ctx->phase]) {
+
+        rc = ctx->phases[ctx->phase](r, ctx);
+
+        if (rc != NGX_DECLINED) {
             return rc;
         }
+
+        ctx->phase++;
     }
 
-    return ngx_http_portal_after_body(r, ctx);
+    return ctx->route->handler(r, ctx);
 }
 
 
-static ngx_int_t
-ngx_http_portal_after_body(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+ngx_int_t
+ngx_http_portal_router_missing(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
 {
-    ngx_http_portal_route_t  *route;
+    const ngx_http_portal_fault_t  *f;
 
-    route = ctx->route;
+    f = (ctx->route && ctx->route->missing) ? ctx->route->missing
+                                            : &ngx_http_portal_not_found;
 
-    if (route->flags & NGX_HTTP_PORTAL_AUTH) {
-        return ngx_http_portal_auth(r, ctx, ngx_http_portal_after_auth);
-    }
-
-    return route->handler(r, ctx);
-}
-
-
-static ngx_int_t
-ngx_http_portal_after_auth(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
-{
-    ngx_http_portal_route_t  *route;
-
-    route = ctx->route;
-
-    /* a temporary password's session may only set a new password */
-
-    if ((ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET)
-        && !(route->flags & NGX_HTTP_PORTAL_RESET))
-    {
-        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN,
-                                          "password_change_required",
-                                          "Choisissez d'abord un nouveau"
-                                          " mot de passe.");
-    }
-
-    if ((route->flags & NGX_HTTP_PORTAL_VALIDATED)
-        && !ctx->session.validated)
-    {
-        return ngx_http_portal_send_error(r, NGX_HTTP_FORBIDDEN,
-                                          "account_not_validated",
-                                          "Votre compte n'est pas encore"
-                                          " validé par la mairie : il ne"
-                                          " peut pas être modifié pour"
-                                          " l'instant. Vos démarches restent"
-                                          " possibles.");
-    }
-
-    return route->handler(r, ctx);
+    return ngx_http_portal_response_error(r, NGX_HTTP_NOT_FOUND, f->code,
+                                          f->message);
 }
 
 
 static ngx_uint_t
 ngx_http_portal_match(const char *pattern, ngx_str_t *path,
-    ngx_http_portal_ctx_t *ctx)
+    ngx_str_t *params, ngx_uint_t *types, ngx_uint_t *n)
 {
     u_char      *s, *end, *start;
-    ngx_uint_t   n;
+    ngx_uint_t   rc;
 
     s = path->data;
     end = s + path->len;
-    n = 0;
+    *n = 0;
+    rc = NGX_HTTP_PORTAL_MATCH_OK;
 
     while (*pattern) {
 
         if (*pattern != '{') {
             if (s == end || *s != (u_char) *pattern) {
-                return 0;
+                return NGX_HTTP_PORTAL_MATCH_NONE;
             }
 
             s++;
@@ -307,15 +219,11 @@ ngx_http_portal_match(const char *pattern, ngx_str_t *path,
             continue;
         }
 
-        while (*pattern && *pattern != '}') {
-            pattern++;
+        if (*n == NGX_HTTP_PORTAL_MAX_PARAMS) {
+            return NGX_HTTP_PORTAL_MATCH_NONE;
         }
 
-        if (*pattern == '}') {
-            pattern++;
-        }
-
-        /* ids are opaque, but never more than these characters */
+        types[*n] = ngx_http_portal_param_type(&pattern);
 
         start = s;
 
@@ -326,34 +234,122 @@ ngx_http_portal_match(const char *pattern, ngx_str_t *path,
             s++;
         }
 
-        if (s == start || s - start > 64
-            || n == NGX_HTTP_PORTAL_MAX_PARAMS)
-        {
-            return 0;
+        if (s == start || s - start > NGX_HTTP_PORTAL_PARAM_MAX) {
+            return NGX_HTTP_PORTAL_MATCH_NONE;
         }
 
-        ctx->params[n].data = start;
-        ctx->params[n].len = s - start;
-        n++;
+        params[*n].data = start;
+        params[*n].len = s - start;
+
+        if (!ngx_http_portal_param_ok(types[*n], &params[*n])) {
+            rc = NGX_HTTP_PORTAL_MATCH_MISSING;
+        }
+
+        (*n)++;
     }
 
     if (s != end) {
-        return 0;
+        return NGX_HTTP_PORTAL_MATCH_NONE;
     }
 
-    ctx->nparams = n;
+    return rc;
+}
 
-    return 1;
+
+/* "{uuid}" and the like: the kind of id, the pattern past the "}" */
+
+static ngx_uint_t
+ngx_http_portal_param_type(const char **pattern)
+{
+    size_t       len;
+    ngx_uint_t   type;
+    const char  *p;
+
+    p = *pattern + 1;
+
+    for (len = 0; p[len] && p[len] != '}'; len++) { /* void */ }
+
+    if (len == 4 && ngx_strncmp(p, "uuid", 4) == 0) {
+        type = NGX_HTTP_PORTAL_PARAM_UUID;
+
+    } else if (len == 4 && ngx_strncmp(p, "slug", 4) == 0) {
+        type = NGX_HTTP_PORTAL_PARAM_SLUG;
+
+    } else {
+        type = NGX_HTTP_PORTAL_PARAM_ID;
+    }
+
+    *pattern = p + len + (p[len] == '}');
+
+    return type;
+}
+
+
+static ngx_uint_t
+ngx_http_portal_param_ok(ngx_uint_t type, ngx_str_t *s)
+{
+    size_t  i;
+
+    switch (type) {
+
+    case NGX_HTTP_PORTAL_PARAM_UUID:
+        return ngx_http_portal_text_uuid(s->data, s->len);
+
+    case NGX_HTTP_PORTAL_PARAM_SLUG:
+        for (i = 0; i < s->len; i++) {
+            if (!((s->data[i] >= 'a' && s->data[i] <= 'z')
+                  || (s->data[i] >= '0' && s->data[i] <= '9')
+                  || s->data[i] == '-'))
+            {
+                return 0;
+            }
+        }
+
+        return 1;
+
+    default:
+        return 1;
+    }
+}
+
+
+/*
+ * A UUID has one spelling: lowercase.  (The captcha's picture is seeded
+ * by its id; two spellings must not give two pictures.)
+ */
+
+static ngx_int_t
+ngx_http_portal_params(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx,
+    ngx_uint_t *types)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+
+    for (i = 0; i < ctx->nparams; i++) {
+
+        if (types[i] != NGX_HTTP_PORTAL_PARAM_UUID) {
+            continue;
+        }
+
+        p = ngx_pnalloc(r->pool, ctx->params[i].len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(p, ctx->params[i].data, ctx->params[i].len);
+        ctx->params[i].data = p;
+    }
+
+    return NGX_OK;
 }
 
 
 static ngx_int_t
 ngx_http_portal_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
 {
-    u_char           *p;
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_table_elt_t  *h;
+    u_char      *p, *start;
+    size_t       len;
+    ngx_uint_t   i;
 
     len = 0;
 
@@ -363,23 +359,16 @@ ngx_http_portal_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
         }
     }
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    h->value.data = p;
+    p = start;
 
     for (i = 0; ngx_http_portal_methods[i].method; i++) {
         if (allowed & ngx_http_portal_methods[i].method) {
-            if (p != h->value.data) {
+            if (p != start) {
                 *p++ = ','; *p++ = ' ';
             }
 
@@ -388,10 +377,13 @@ ngx_http_portal_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
         }
     }
 
-    h->value.len = p - h->value.data;
+    if (ngx_http_portal_response_header(r, "Allow", start, p - start)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_portal_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                      "method_not_allowed",
-                                      "Cette méthode n'est pas acceptée"
-                                      " à cette adresse.");
+    return ngx_http_portal_response_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method_not_allowed",
+                                          NGX_HTTP_PORTAL_M_METHOD);
 }

@@ -1,6 +1,14 @@
 
 /*
- * Portail Citoyen: method and path to handler.
+ * Portail Citoyen: method and path to a route, and the phases that run
+ * before its handler.
+ *
+ * Each resource file exports its own slice of routes, a table ended by
+ * NGX_HTTP_PORTAL_ROUTES_END; _module.c lists the slices of each API.  A
+ * pattern is relative to the portal_api location; "{uuid}" matches a UUID
+ * (given to the handler lowercased), "{id}" any opaque id of letters,
+ * digits, "-" and "_".  A path that has a route's shape but an id of the
+ * wrong kind gets the route's 404, without asking PostgreSQL.
  */
 
 
@@ -15,48 +23,66 @@
 #include "ngx_http_portal_module.h"
 
 
-/* what the router does before a route's handler */
-#define NGX_HTTP_PORTAL_JSON       0x01  /* read the JSON body */
-#define NGX_HTTP_PORTAL_AUTH       0x02  /* a citizen's session, checked */
-#define NGX_HTTP_PORTAL_VALIDATED  0x04  /* of a validated account, or 403 */
-#define NGX_HTTP_PORTAL_BODY       0x08  /* the handler reads the body */
-#define NGX_HTTP_PORTAL_RESET      0x10  /* open to a temporary password */
+#define NGX_HTTP_PORTAL_READ  (NGX_HTTP_GET|NGX_HTTP_HEAD)
+#define NGX_HTTP_PORTAL_UNSAFE                                               \
+    (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH|NGX_HTTP_DELETE)
 
 
-ngx_int_t ngx_http_portal_route(ngx_http_request_t *r, ngx_uint_t api);
+/* what a route does with the request body */
+#define NGX_HTTP_PORTAL_BODY_NONE    0   /* discarded */
+#define NGX_HTTP_PORTAL_BODY_JSON    1   /* a JSON object, in ctx->json */
+#define NGX_HTTP_PORTAL_BODY_STREAM  2   /* the handler reads it */
+
+/* who may use a route */
+#define NGX_HTTP_PORTAL_OPEN         0   /* anybody */
+#define NGX_HTTP_PORTAL_CITIZEN      1   /* a citizen's checked session */
+#define NGX_HTTP_PORTAL_VALIDATED    2   /* ... of a validated account */
+#define NGX_HTTP_PORTAL_RESET        3   /* ... or of a temporary password */
 
 
-/* the handlers, one file a resource */
+/* an answer of the error envelope */
+typedef struct {
+    const char                     *code;
+    const char                     *message;
+} ngx_http_portal_fault_t;
 
-#define NGX_HTTP_PORTAL_HANDLER(name)                                        \
-    ngx_int_t name(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_health_handler);
+struct ngx_http_portal_route_s {
+    ngx_uint_t                      methods;
+    const char                     *pattern;
+    ngx_http_portal_handler_pt      handler;
+    ngx_uint_t                      body;
+    ngx_uint_t                      access;
+    /* for the handler: a resource, a form... */
+    const void                     *data;
+    /* the 404 of an id that is not there (NULL: the generic one) */
+    const ngx_http_portal_fault_t  *missing;
+};
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_session_create_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_session_get_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_session_delete_handler);
+#define NGX_HTTP_PORTAL_ROUTES_END  { 0, NULL, NULL, 0, 0, NULL, NULL }
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_captcha_create_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_captcha_png_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_captcha_wav_handler);
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_questions_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_account_create_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_me_get_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_me_patch_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_member_create_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_member_get_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_member_patch_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_export_handler);
+/*
+ * An API: its routes, and its phases in order.  A phase returns
+ * NGX_DECLINED to let the next one run; or NGX_DONE while it waits, and
+ * then calls ngx_http_portal_router_next() when it is done; or an answer.
+ */
+typedef struct {
+    ngx_http_portal_route_t       **slices;
+    ngx_http_portal_handler_pt     *phases;
+} ngx_http_portal_api_t;
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_password_question_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_password_reset_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_password_change_handler);
 
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_document_upload_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_document_list_handler);
-NGX_HTTP_PORTAL_HANDLER(ngx_http_portal_document_get_handler);
+ngx_int_t ngx_http_portal_router_run(ngx_http_request_t *r,
+    const ngx_http_portal_api_t *api);
+
+/* after a phase that waited: the next phases, then the handler */
+ngx_int_t ngx_http_portal_router_next(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+
+/* the route's 404 (an id of no such thing, or not the citizen's) */
+ngx_int_t ngx_http_portal_router_missing(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_PORTAL_ROUTER_H_INCLUDED_ */

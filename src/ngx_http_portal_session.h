@@ -1,7 +1,8 @@
 
 /*
- * Portail Citoyen: session cookies, the anti-CSRF token and the check of a
- * citizen's session against PostgreSQL.
+ * Portail Citoyen: the citizen's session: the access phase of the routes
+ * (the session checked against PostgreSQL), the session routes (log in,
+ * who am I, log out) and $portal_login.
  */
 
 
@@ -14,38 +15,26 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_router.h"
 
 
-/* a session opened with a temporary password: it may only set a new one */
-#define NGX_HTTP_PORTAL_SESSION_RESET  0x01
+extern ngx_http_portal_route_t  ngx_http_portal_session_routes[];
 
-
-ngx_int_t ngx_http_portal_csrf_check(ngx_http_request_t *r);
 
 /*
- * Reads and verifies the session cookie (MAC and expiry; no database):
- * NGX_OK fills ctx->session, NGX_DECLINED when there is none or it is bad.
+ * The phase: for a route that needs a citizen, the session checked in
+ * PostgreSQL (its epoch still the account's), then what the route allows:
+ * 401 without a session, 403 for a temporary password's session or an
+ * account not validated yet.
  */
-ngx_int_t ngx_http_portal_session_read(ngx_http_request_t *r,
+ngx_int_t ngx_http_portal_session_phase(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
-
-/*
- * The session checked against PostgreSQL (its epoch still current), then
- * next(); 401 "unauthenticated" without a valid one.  Returns as a content
- * handler.
- */
-ngx_int_t ngx_http_portal_auth(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, ngx_http_portal_handler_pt next);
-
-ngx_int_t ngx_http_portal_session_set(ngx_http_request_t *r,
-    const u_char *account_id, uint32_t epoch, ngx_uint_t flags);
-ngx_int_t ngx_http_portal_session_clear(ngx_http_request_t *r);
 
 /* 200 {"authenticated", "login", "validated", "csrf_token", ...} */
 ngx_int_t ngx_http_portal_session_reply(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
-ngx_int_t ngx_http_portal_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_portal_session_variables(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_PORTAL_SESSION_H_INCLUDED_ */

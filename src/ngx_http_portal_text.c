@@ -12,6 +12,8 @@
 #include "ngx_http_portal_text.h"
 
 
+static ssize_t ngx_http_portal_utf8_count(const u_char *p, size_t len,
+    ngx_uint_t lines);
 static uint32_t ngx_http_portal_utf8_next(const u_char **p,
     const u_char *last);
 static const char *ngx_http_portal_fold_char(uint32_t ch, char *ascii);
@@ -76,7 +78,21 @@ ngx_http_portal_utf8_next(const u_char **p, const u_char *last)
 
 
 ssize_t
-ngx_http_portal_utf8_len(const u_char *p, size_t len)
+ngx_http_portal_text_utf8_len(const u_char *p, size_t len)
+{
+    return ngx_http_portal_utf8_count(p, len, 0);
+}
+
+
+ssize_t
+ngx_http_portal_text_lines_len(const u_char *p, size_t len)
+{
+    return ngx_http_portal_utf8_count(p, len, 1);
+}
+
+
+static ssize_t
+ngx_http_portal_utf8_count(const u_char *p, size_t len, ngx_uint_t lines)
 {
     ssize_t        n;
     uint32_t       ch;
@@ -87,6 +103,11 @@ ngx_http_portal_utf8_len(const u_char *p, size_t len)
 
     while (p < last) {
         ch = ngx_http_portal_utf8_next(&p, last);
+
+        if (lines && (ch == '\n' || ch == '\r' || ch == '\t')) {
+            n++;
+            continue;
+        }
 
         if (ch > 0x10ffff || ch < 0x20 || (ch >= 0x7f && ch < 0xa0)) {
             return -1;
@@ -117,7 +138,7 @@ ngx_http_portal_fold_char(uint32_t ch, char *ascii)
 
 
 ngx_uint_t
-ngx_http_portal_valid_name(const u_char *p, size_t len)
+ngx_http_portal_text_name(const u_char *p, size_t len)
 {
     char           ascii[2];
     uint32_t       ch;
@@ -128,7 +149,7 @@ ngx_http_portal_valid_name(const u_char *p, size_t len)
     last = p + len;
     letters = 0;
 
-    if (ngx_http_portal_utf8_len(p, len) > 100) {
+    if (ngx_http_portal_text_utf8_len(p, len) > 100) {
         return 0;
     }
 
@@ -162,7 +183,7 @@ ngx_http_portal_valid_name(const u_char *p, size_t len)
 
 
 ngx_int_t
-ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
+ngx_http_portal_text_login_base(ngx_pool_t *pool, const char *first,
     const char *last, ngx_str_t *out)
 {
     char            ascii[2];
@@ -234,7 +255,8 @@ ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
 
 
 ngx_int_t
-ngx_http_portal_fold_words(ngx_pool_t *pool, const char *in, ngx_str_t *out)
+ngx_http_portal_text_fold_words(ngx_pool_t *pool, const char *in,
+    ngx_str_t *out)
 {
     char           ascii[2];
     u_char        *p;
@@ -287,7 +309,7 @@ ngx_http_portal_fold_words(ngx_pool_t *pool, const char *in, ngx_str_t *out)
 
 
 ngx_uint_t
-ngx_http_portal_valid_date(const char *s, ngx_uint_t past)
+ngx_http_portal_text_date(const char *s, ngx_uint_t past)
 {
     ngx_int_t   y, m, d, days;
     ngx_tm_t    tm;
@@ -339,7 +361,7 @@ ngx_http_portal_valid_date(const char *s, ngx_uint_t past)
 
 
 ngx_uint_t
-ngx_http_portal_valid_email(const char *s)
+ngx_http_portal_text_email(const char *s)
 {
     size_t       len;
     ngx_uint_t   at, dot;
@@ -381,7 +403,7 @@ ngx_http_portal_valid_email(const char *s)
 
 
 ngx_uint_t
-ngx_http_portal_valid_phone(const char *s)
+ngx_http_portal_text_phone(const char *s)
 {
     ngx_uint_t   digits;
     const char  *p;
@@ -408,7 +430,7 @@ ngx_http_portal_valid_phone(const char *s)
 
 
 ngx_uint_t
-ngx_http_portal_valid_uuid(const u_char *p, size_t len)
+ngx_http_portal_text_uuid(const u_char *p, size_t len)
 {
     size_t  i;
 

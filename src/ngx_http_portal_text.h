@@ -15,17 +15,20 @@
 
 
 /* code points of valid UTF-8 without control characters, or -1 */
-ssize_t ngx_http_portal_utf8_len(const u_char *p, size_t len);
+ssize_t ngx_http_portal_text_utf8_len(const u_char *p, size_t len);
+
+/* the same, line breaks and tabs allowed (a textarea) */
+ssize_t ngx_http_portal_text_lines_len(const u_char *p, size_t len);
 
 /* a person's name: Latin letters, spaces, hyphens, apostrophes */
-ngx_uint_t ngx_http_portal_valid_name(const u_char *p, size_t len);
+ngx_uint_t ngx_http_portal_text_name(const u_char *p, size_t len);
 
 /*
  * "Jean-Éric" "D'Ormesson" -> "jean-eric.d-ormesson": lowercase ASCII,
  * accents folded (é -> e, ç -> c, œ -> oe, ß -> ss), spaces and
  * apostrophes -> "-".  NGX_DECLINED when a part folds to nothing.
  */
-ngx_int_t ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
+ngx_int_t ngx_http_portal_text_login_base(ngx_pool_t *pool, const char *first,
     const char *last, ngx_str_t *out);
 
 /*
@@ -33,13 +36,13 @@ ngx_int_t ngx_http_portal_login_base(ngx_pool_t *pool, const char *first,
  * characters one space, trimmed: "  Saint-Étienne " -> "saint etienne".
  * The form in which security answers are hashed and compared.
  */
-ngx_int_t ngx_http_portal_fold_words(ngx_pool_t *pool, const char *in,
+ngx_int_t ngx_http_portal_text_fold_words(ngx_pool_t *pool, const char *in,
     ngx_str_t *out);
 
-ngx_uint_t ngx_http_portal_valid_date(const char *s, ngx_uint_t past);
-ngx_uint_t ngx_http_portal_valid_email(const char *s);
-ngx_uint_t ngx_http_portal_valid_phone(const char *s);
-ngx_uint_t ngx_http_portal_valid_uuid(const u_char *p, size_t len);
+ngx_uint_t ngx_http_portal_text_date(const char *s, ngx_uint_t past);
+ngx_uint_t ngx_http_portal_text_email(const char *s);
+ngx_uint_t ngx_http_portal_text_phone(const char *s);
+ngx_uint_t ngx_http_portal_text_uuid(const u_char *p, size_t len);
 
 
 #endif /* _NGX_HTTP_PORTAL_TEXT_H_INCLUDED_ */

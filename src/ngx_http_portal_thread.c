@@ -141,6 +141,21 @@ ngx_http_portal_thread_guard(ngx_event_t *ev)
 }
 
 
+ngx_int_t
+ngx_http_portal_thread_suspend(ngx_http_request_t *r, void *data,
+    ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done)
+{
+    if (ngx_http_portal_thread_post(r, data, work, done) != NGX_OK) {
+        ngx_http_portal_thread_free(data);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
 static void
 ngx_http_portal_thread_handler(void *data, ngx_log_t *log)
 {

@@ -31,5 +31,14 @@ void ngx_http_portal_thread_free(void *data);
 ngx_int_t ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
     ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done);
 
+/*
+ * From a handler (or a step that returns as one): posts the work and
+ * suspends the request, NGX_DONE; on failure the block is freed and the
+ * answer is a 500.  From a database callback, where the request is
+ * suspended already, ngx_http_portal_thread_post() is enough.
+ */
+ngx_int_t ngx_http_portal_thread_suspend(ngx_http_request_t *r, void *data,
+    ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done);
+
 
 #endif /* _NGX_HTTP_PORTAL_THREAD_H_INCLUDED_ */

@@ -1,12 +1,8 @@
 
 /*
- * Portail Citoyen: uploads.  A streaming multipart/form-data parser, the
- * recognition of documents by their content, and the nginx glue that reads
- * a request body through them.
- *
- * The parser, the sniffer and the file name rules are plain C with explicit
- * lengths: built with -DNGX_HTTP_PORTAL_FUZZ, this header and
- * ngx_http_portal_upload.c need no nginx at all (t/fuzz links them alone).
+ * Portail Citoyen: uploads: a request body read through the multipart
+ * parser (_multipart.c), from nginx's memory buffers or its temporary
+ * file, into a supporting document ("file" and "kind").
  */
 
 
@@ -14,140 +10,20 @@
 #define _NGX_HTTP_PORTAL_UPLOAD_H_INCLUDED_
 
 
-#ifndef NGX_HTTP_PORTAL_FUZZ
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
-#else
-#include <sys/types.h>
-#include <stddef.h>
-#include <stdint.h>
-#endif
+#include "ngx_http_portal_multipart.h"
 
-
-/* RFC 2046: a boundary has 1 to 70 characters */
-#define NGX_HTTP_PORTAL_MP_BOUNDARY_MAX  70
-#define NGX_HTTP_PORTAL_MP_HEADER_MAX    8192
-#define NGX_HTTP_PORTAL_MP_PARTS_MAX     16
-
-/* a display name, in bytes of UTF-8 */
-#define NGX_HTTP_PORTAL_UPLOAD_NAME_MAX  255
-
-
-typedef enum {
-    NGX_HTTP_PORTAL_MP_OK = 0,
-    /* the closing delimiter was seen; what follows is ignored */
-    NGX_HTTP_PORTAL_MP_DONE,
-    /* a callback returned non-zero */
-    NGX_HTTP_PORTAL_MP_STOPPED,
-    /* Content-Type is not multipart/form-data */
-    NGX_HTTP_PORTAL_MP_ERR_TYPE,
-    /* no boundary parameter, or not 1-70 characters of RFC 2046 */
-    NGX_HTTP_PORTAL_MP_ERR_BOUNDARY,
-    /* something other than "--" or CRLF after a delimiter */
-    NGX_HTTP_PORTAL_MP_ERR_DELIMITER,
-    NGX_HTTP_PORTAL_MP_ERR_HEADER,
-    NGX_HTTP_PORTAL_MP_ERR_HEADER_TOO_LONG,
-    NGX_HTTP_PORTAL_MP_ERR_TOO_MANY_PARTS,
-    /* the body ended before the closing delimiter */
-    NGX_HTTP_PORTAL_MP_ERR_TRUNCATED
-} ngx_http_portal_mp_status_e;
-
-
-/*
- * What a part's headers say.  The strings point into the parser's header
- * buffer (quoted-strings unescaped): valid during the begin callback only,
- * not NUL-terminated.
- */
-typedef struct {
-    const u_char                   *name;
-    size_t                          name_len;
-    const u_char                   *filename;
-    size_t                          filename_len;
-    const u_char                   *type;
-    size_t                          type_len;
-    unsigned                        has_filename:1;
-} ngx_http_portal_mp_part_t;
-
-
-/* each returns 0 to go on, anything else to stop the parser */
-typedef int (*ngx_http_portal_mp_begin_pt)(void *data,
-    ngx_http_portal_mp_part_t *part);
-typedef int (*ngx_http_portal_mp_data_pt)(void *data, const u_char *p,
-    size_t len);
-typedef int (*ngx_http_portal_mp_end_pt)(void *data);
-
-
-typedef struct {
-    ngx_http_portal_mp_begin_pt     on_begin;
-    ngx_http_portal_mp_data_pt      on_data;
-    ngx_http_portal_mp_end_pt       on_end;
-    void                           *data;
-
-    /* private */
-    int                             state;
-    int                             status;
-    size_t                          match;
-    size_t                          delim_len;
-    size_t                          header_len;
-    unsigned                        parts;
-    /* CRLF "--" boundary */
-    u_char                          delim[4 + NGX_HTTP_PORTAL_MP_BOUNDARY_MAX];
-    u_char                          header[NGX_HTTP_PORTAL_MP_HEADER_MAX];
-} ngx_http_portal_mp_t;
-
-
-/*
- * The boundary of a Content-Type value, quoted or not; it points into
- * type.  NGX_HTTP_PORTAL_MP_OK, _ERR_TYPE or _ERR_BOUNDARY.
- */
-int ngx_http_portal_mp_boundary(const u_char *type, size_t len,
-    const u_char **boundary, size_t *boundary_len);
-
-/* set the callbacks and data first; OK or _ERR_BOUNDARY */
-int ngx_http_portal_mp_init(ngx_http_portal_mp_t *mp,
-    const u_char *boundary, size_t len);
-
-/*
- * Chunks of any size, 1 byte included.  OK (more is expected), DONE, or an
- * error, which sticks: later calls return it again.
- */
-int ngx_http_portal_mp_feed(ngx_http_portal_mp_t *mp, const u_char *p,
-    size_t len);
-
-/* at the end of the body: DONE, or why not */
-int ngx_http_portal_mp_finish(ngx_http_portal_mp_t *mp);
-
-const char *ngx_http_portal_mp_strerror(int status);
-
-
-/* "application/pdf", "image/jpeg", "image/png" by the first bytes, or NULL */
-const char *ngx_http_portal_upload_sniff(const u_char *p, size_t len);
-
-/*
- * What a client called its file, fit to be shown: the last path component,
- * valid UTF-8 without control or bidirectional formatting characters, at
- * most NGX_HTTP_PORTAL_UPLOAD_NAME_MAX bytes, trimmed.  dst has room for
- * that many.  0 when nothing usable is left.  Never a path.
- */
-size_t ngx_http_portal_upload_display_name(u_char *dst, const u_char *src,
-    size_t len);
-
-/* the length of the valid UTF-8 character at p that is not a control, or 0 */
-size_t ngx_http_portal_upload_utf8_char(const u_char *p, size_t len,
-    uint32_t *cp);
-
-
-#ifndef NGX_HTTP_PORTAL_FUZZ
 
 typedef struct {
     /* UTF-8 without control characters, 1 to 64 bytes, NUL-terminated */
     ngx_str_t                       kind;
     /* a display name (never a path), NUL-terminated */
     ngx_str_t                       filename;
-    /* one of the three types of ngx_http_portal_upload_sniff() */
+    /* one of the three types of ngx_http_portal_multipart_sniff() */
     ngx_str_t                       content_type;
     ngx_str_t                       content;
     u_char                          sha256[32];
@@ -171,8 +47,6 @@ typedef ngx_int_t (*ngx_http_portal_upload_pt)(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_portal_upload_read(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_upload_pt next);
-
-#endif
 
 
 #endif /* _NGX_HTTP_PORTAL_UPLOAD_H_INCLUDED_ */

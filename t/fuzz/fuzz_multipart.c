@@ -1,7 +1,7 @@
 
 /*
  * Portail Citoyen: libFuzzer target for the multipart/form-data parser of
- * src/ngx_http_portal_upload.c, built without nginx (-DNGX_HTTP_PORTAL_FUZZ)
+ * src/ngx_http_portal_multipart.c, built without nginx
  * by t/fuzz/run.
  *
  * An input is: one byte that seeds the chunk sizes, a Content-Type value up
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_portal_upload.h"
+#include "ngx_http_portal_multipart.h"
 
 
 #define NGX_HTTP_PORTAL_FUZZ_TYPE_MAX  512
@@ -213,19 +213,19 @@ ngx_http_portal_fuzz_name(const u_char *name, size_t len)
     size_t     n, i, c;
     uint32_t   cp;
 
-    dst = malloc(NGX_HTTP_PORTAL_UPLOAD_NAME_MAX);
+    dst = malloc(NGX_HTTP_PORTAL_MP_NAME_MAX);
     if (dst == NULL) {
         ngx_http_portal_fuzz_fail("out of memory");
     }
 
-    n = ngx_http_portal_upload_display_name(dst, name, len);
+    n = ngx_http_portal_multipart_filename(dst, name, len);
 
-    if (n > NGX_HTTP_PORTAL_UPLOAD_NAME_MAX) {
+    if (n > NGX_HTTP_PORTAL_MP_NAME_MAX) {
         ngx_http_portal_fuzz_fail("a display name too long");
     }
 
     for (i = 0; i < n; i += c) {
-        c = ngx_http_portal_upload_utf8_char(dst + i, n - i, &cp);
+        c = ngx_http_portal_multipart_utf8_char(dst + i, n - i, &cp);
 
         if (c == 0) {
             ngx_http_portal_fuzz_fail("a display name not valid UTF-8");
@@ -277,7 +277,7 @@ ngx_http_portal_fuzz_run(const u_char *b, size_t blen, const u_char *body,
     mp->on_end = ngx_http_portal_fuzz_end;
     mp->data = t;
 
-    if (ngx_http_portal_mp_init(mp, b, blen) != NGX_HTTP_PORTAL_MP_OK) {
+    if (ngx_http_portal_multipart_init(mp, b, blen) != NGX_HTTP_PORTAL_MP_OK) {
         ngx_http_portal_fuzz_fail("a boundary accepted, then refused");
     }
 
@@ -306,17 +306,17 @@ ngx_http_portal_fuzz_run(const u_char *b, size_t blen, const u_char *body,
         }
 
         memcpy(chunk, body + off, n);
-        rc = ngx_http_portal_mp_feed(mp, chunk, n);
+        rc = ngx_http_portal_multipart_feed(mp, chunk, n);
         free(chunk);
     }
 
     if (rc == NGX_HTTP_PORTAL_MP_OK) {
-        rc = ngx_http_portal_mp_finish(mp);
+        rc = ngx_http_portal_multipart_finish(mp);
     }
 
     /* an end sticks, whatever comes after */
 
-    again = ngx_http_portal_mp_feed(mp, (const u_char *) "\r\n--", 4);
+    again = ngx_http_portal_multipart_feed(mp, (const u_char *) "\r\n--", 4);
 
     if (again != rc) {
         ngx_http_portal_fuzz_fail("a final status that does not stick");
@@ -329,7 +329,7 @@ ngx_http_portal_fuzz_run(const u_char *b, size_t blen, const u_char *body,
         ngx_http_portal_fuzz_fail("an impossible final status");
     }
 
-    if (ngx_http_portal_mp_strerror(rc) == NULL) {
+    if (ngx_http_portal_multipart_strerror(rc) == NULL) {
         ngx_http_portal_fuzz_fail("a status without words");
     }
 
@@ -400,9 +400,9 @@ ngx_http_portal_fuzz_one(const uint8_t *data, size_t size,
 
     memcpy(type, data, tlen);
 
-    (void) ngx_http_portal_upload_sniff(body, len);
+    (void) ngx_http_portal_multipart_sniff(body, len);
 
-    rc[0] = ngx_http_portal_mp_boundary(type, tlen, &b, &blen);
+    rc[0] = ngx_http_portal_multipart_boundary(type, tlen, &b, &blen);
 
     if (rc[0] != NGX_HTTP_PORTAL_MP_OK) {
         free(type);
@@ -498,7 +498,7 @@ main(int argc, char **argv)
 
         printf("%s: %s, %u parts, %zu bytes\n", name,
                rc < 0 ? "no Content-Type line"
-                      : ngx_http_portal_mp_strerror(rc),
+                      : ngx_http_portal_multipart_strerror(rc),
                t.parts, t.bytes);
     }
 

@@ -1,0 +1,41 @@
+-- Supporting documents of an account's opening.  The content comes as a
+-- binary parameter; the name the citizen gave is only shown back.
+
+CREATE FUNCTION portal.document_add(p_account uuid, p_kind text,
+                                    p_filename text, p_type text,
+                                    p_sha256 bytea, p_content bytea)
+RETURNS json
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    INSERT INTO portal.documents AS d
+           (account_id, kind, filename, content_type, size, sha256, content)
+    VALUES (p_account, p_kind, p_filename, p_type, octet_length(p_content),
+            p_sha256, p_content)
+    RETURNING portal.document_json(d)
+$$;
+
+-- Newest first.
+CREATE FUNCTION portal.documents_of(p_account uuid)
+RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    SELECT coalesce(json_agg(portal.document_json(d)
+                             ORDER BY d.created_at DESC, d.id DESC),
+                    '[]'::json)
+      FROM portal.documents d
+     WHERE d.account_id = p_account
+$$;
+
+-- The file itself; another account's document is as absent as an unknown
+-- one.
+CREATE FUNCTION portal.document_content(p_account uuid, p_id uuid)
+RETURNS TABLE (content bytea, content_type text, filename text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    SELECT d.content, d.content_type, d.filename
+      FROM portal.documents d
+     WHERE d.id = p_id AND d.account_id = p_account
+$$;

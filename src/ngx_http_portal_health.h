@@ -1,0 +1,22 @@
+
+/*
+ * Portail Citoyen: GET health, for load balancers and monitoring.
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_HEALTH_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_HEALTH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_router.h"
+
+
+extern ngx_http_portal_route_t  ngx_http_portal_health_routes[];
+
+
+#endif /* _NGX_HTTP_PORTAL_HEALTH_H_INCLUDED_ */

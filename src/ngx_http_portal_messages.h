@@ -1,0 +1,181 @@
+
+/*
+ * Portail Citoyen: every French message the module writes, in one place,
+ * so that the pages, the API and the tests say the same thing.  The mails'
+ * texts are PostgreSQL's (sql/functions/).
+ */
+
+
+#ifndef _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_
+#define _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_
+
+
+/* the error envelope's messages, by code */
+
+#define NGX_HTTP_PORTAL_M_NOT_FOUND                                          \
+    "Cette adresse ne correspond à aucun service du portail."
+#define NGX_HTTP_PORTAL_M_METHOD                                             \
+    "Cette méthode n'est pas acceptée à cette adresse."
+#define NGX_HTTP_PORTAL_M_CSRF                                               \
+    "Jeton anti-falsification absent ou invalide : rechargez la page."
+#define NGX_HTTP_PORTAL_M_JSON_TYPE                                          \
+    "Les données doivent être envoyées en JSON (application/json)."
+#define NGX_HTTP_PORTAL_M_BAD_JSON                                           \
+    "Le corps de la requête n'est pas un objet JSON valide."
+#define NGX_HTTP_PORTAL_M_INTERNAL                                           \
+    "Une erreur interne est survenue. Merci de réessayer plus tard."
+#define NGX_HTTP_PORTAL_M_DB_UNAVAILABLE                                     \
+    "Le service est momentanément indisponible. Merci de réessayer dans"     \
+    " quelques instants."
+#define NGX_HTTP_PORTAL_M_INVALID                                            \
+    "Certaines informations sont à corriger."
+
+#define NGX_HTTP_PORTAL_M_UNAUTHENTICATED                                    \
+    "Vous devez vous connecter à votre compte citoyen."
+#define NGX_HTTP_PORTAL_M_SESSION_OVER                                       \
+    "Votre session a pris fin : reconnectez-vous."
+#define NGX_HTTP_PORTAL_M_CHANGE_PASSWORD                                    \
+    "Choisissez d'abord un nouveau mot de passe."
+#define NGX_HTTP_PORTAL_M_NOT_VALIDATED                                      \
+    "Votre compte n'est pas encore validé par la mairie : il ne peut pas"    \
+    " être modifié pour l'instant. Vos démarches restent possibles."
+#define NGX_HTTP_PORTAL_M_TOO_MANY_ATTEMPTS                                  \
+    "Trop de tentatives : réessayez dans un quart d'heure."
+#define NGX_HTTP_PORTAL_M_BAD_CREDENTIALS                                    \
+    "Identifiant ou mot de passe incorrect."
+#define NGX_HTTP_PORTAL_M_RECORD_NOT_FOUND  "Cette fiche n'existe pas."
+#define NGX_HTTP_PORTAL_M_DOCUMENT_NOT_FOUND  "Ce document est introuvable."
+
+
+/* the captcha */
+
+#define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG                                      \
+    "Le texte recopié ne correspond pas à l'image, ou l'image a expiré."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG_FIELD                                \
+    "Le texte recopié ne correspond pas à l'image : recopiez le nouveau"     \
+    " cryptogramme."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_GONE                                       \
+    "Ce code de vérification a expiré ou a déjà servi : demandez-en un"      \
+    " nouveau."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_ID                                         \
+    "Le cryptogramme manque : demandez-en un."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER  "Recopiez le texte de l'image."
+#define NGX_HTTP_PORTAL_M_AUDIO_UNAVAILABLE                                  \
+    "La version audio est momentanément indisponible. Merci de réessayer"    \
+    " plus tard."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_ALT                                        \
+    "Image de vérification (captcha) : %ui caractères déformés, lettres"     \
+    " majuscules et chiffres, à recopier dans le champ prévu. Ils peuvent"   \
+    " aussi être écoutés."
+
+
+/* a person: the holder of an account, a member of the household */
+
+#define NGX_HTTP_PORTAL_M_PERSON_MISSING  "Ces informations sont manquantes."
+#define NGX_HTTP_PORTAL_M_CIVILITY  "Choisissez « M » ou « Mme »."
+#define NGX_HTTP_PORTAL_M_FIRST_NAME  "Saisissez le prénom."
+#define NGX_HTTP_PORTAL_M_FIRST_NAME_FORM                                    \
+    "Le prénom ne peut contenir que des lettres, espaces, traits d'union"    \
+    " et apostrophes."
+#define NGX_HTTP_PORTAL_M_LAST_NAME  "Saisissez le nom."
+#define NGX_HTTP_PORTAL_M_LAST_NAME_FORM                                     \
+    "Le nom ne peut contenir que des lettres, espaces, traits d'union et"    \
+    " apostrophes."
+#define NGX_HTTP_PORTAL_M_BIRTH_DATE                                         \
+    "Saisissez la date de naissance (AAAA-MM-JJ)."
+#define NGX_HTTP_PORTAL_M_BIRTH_DATE_FORM                                    \
+    "La date de naissance doit être une date passée, au format AAAA-MM-JJ."
+#define NGX_HTTP_PORTAL_M_EMAIL  "Saisissez une adresse électronique."
+#define NGX_HTTP_PORTAL_M_EMAIL_FORM                                         \
+    "L'adresse électronique n'est pas valide."
+#define NGX_HTTP_PORTAL_M_PHONE  "Le numéro de téléphone n'est pas valide."
+#define NGX_HTTP_PORTAL_M_PHONE_FORM                                         \
+    "Le numéro de téléphone doit compter 10 chiffres (ou l'indicatif + et"   \
+    " 11 à 15 chiffres)."
+#define NGX_HTTP_PORTAL_M_ADDRESS  "Saisissez l'adresse."
+#define NGX_HTTP_PORTAL_M_ADDRESS_LINE  "Saisissez le numéro et la rue."
+#define NGX_HTTP_PORTAL_M_POSTCODE  "Le code postal compte 5 chiffres."
+#define NGX_HTTP_PORTAL_M_CITY  "Saisissez la commune."
+#define NGX_HTTP_PORTAL_M_KIND                                               \
+    "Précisez s'il s'agit d'un adulte (adult) ou d'un enfant (child)."
+#define NGX_HTTP_PORTAL_M_MEMBERS                                            \
+    "Les membres du foyer sont une liste (20 au plus)."
+
+
+/* an account */
+
+#define NGX_HTTP_PORTAL_M_CONTACT_MODE                                       \
+    "Choisissez un mode de contact : courriel, téléphone ou courrier."
+#define NGX_HTTP_PORTAL_M_CONTACT_PHONE                                      \
+    "Le contact par téléphone demande un numéro de téléphone."
+#define NGX_HTTP_PORTAL_M_QUESTION  "Choisissez une question dans la liste."
+#define NGX_HTTP_PORTAL_M_ANSWER                                             \
+    "Saisissez la réponse à la question choisie."
+#define NGX_HTTP_PORTAL_M_LOGIN_LETTERS                                      \
+    "Le prénom et le nom doivent contenir des lettres."
+#define NGX_HTTP_PORTAL_M_NOTHING_TO_CHANGE                                  \
+    "Rien à modifier : envoyez « holder » ou « contact_mode »."
+
+
+/* passwords */
+
+#define NGX_HTTP_PORTAL_M_PASSWORD_NONE  "Choisissez un mot de passe."
+#define NGX_HTTP_PORTAL_M_PASSWORD_LONG                                      \
+    "Le mot de passe ne peut dépasser 128 caractères."
+#define NGX_HTTP_PORTAL_M_PASSWORD_CHARS                                     \
+    "Le mot de passe contient des caractères non admis."
+#define NGX_HTTP_PORTAL_M_PASSWORD_SHORT                                     \
+    "Le mot de passe doit compter au moins 12 caractères."
+#define NGX_HTTP_PORTAL_M_PASSWORD_COMMON                                    \
+    "Ce mot de passe fait partie des plus courants : choisissez-en un"       \
+    " autre."
+#define NGX_HTTP_PORTAL_M_PASSWORD_PERSONAL                                  \
+    "Le mot de passe ne doit être ni votre identifiant ni votre nom."
+#define NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM                                   \
+    "Les deux mots de passe saisis diffèrent."
+#define NGX_HTTP_PORTAL_M_PASSWORD_NEW  "Choisissez un nouveau mot de passe."
+#define NGX_HTTP_PORTAL_M_PASSWORD_CURRENT                                   \
+    "Saisissez votre mot de passe actuel."
+#define NGX_HTTP_PORTAL_M_PASSWORD_CURRENT_WRONG                             \
+    "Mot de passe actuel incorrect."
+#define NGX_HTTP_PORTAL_M_PASSWORD_UNCHANGED                                 \
+    "Le mot de passe n'a pas été changé."
+
+#define NGX_HTTP_PORTAL_M_LOGIN  "Saisissez votre identifiant."
+#define NGX_HTTP_PORTAL_M_PASSWORD  "Saisissez votre mot de passe."
+#define NGX_HTTP_PORTAL_M_LOGIN_NEEDED                                       \
+    "Identifiant et mot de passe sont nécessaires."
+#define NGX_HTTP_PORTAL_M_RESET_ANSWER  "Saisissez la réponse à votre question."
+#define NGX_HTTP_PORTAL_M_RESET_NEEDED                                       \
+    "Identifiant et réponse sont nécessaires."
+#define NGX_HTTP_PORTAL_M_RESET_SENT                                         \
+    "Si la réponse est juste, un courriel vous apporte un mot de passe"      \
+    " temporaire, valable 30 minutes."
+
+
+/* documents */
+
+#define NGX_HTTP_PORTAL_M_MULTIPART_TYPE                                     \
+    "Le document doit être envoyé en multipart/form-data."
+#define NGX_HTTP_PORTAL_M_BAD_MULTIPART                                      \
+    "L'envoi du document est mal formé : merci de réessayer depuis le"       \
+    " formulaire."
+#define NGX_HTTP_PORTAL_M_FILE_MISSING                                       \
+    "Joignez le document (PDF, JPEG ou PNG)."
+#define NGX_HTTP_PORTAL_M_FILE_TWICE  "Envoyez un seul document à la fois."
+#define NGX_HTTP_PORTAL_M_FILE_EMPTY  "Le document est vide."
+#define NGX_HTTP_PORTAL_M_FILE_KIND  "Indiquez de quelle pièce il s'agit."
+#define NGX_HTTP_PORTAL_M_FILE_KIND_LONG                                     \
+    "Le type de pièce ne peut pas dépasser 64 caractères."
+#define NGX_HTTP_PORTAL_M_FILE_KIND_CHARS                                    \
+    "Le type de pièce contient des caractères invalides."
+#define NGX_HTTP_PORTAL_M_FILE_INVALID                                       \
+    "Le document n'a pas pu être enregistré : vérifiez les champs"           \
+    " signalés."
+#define NGX_HTTP_PORTAL_M_FILE_TYPE                                          \
+    "Le document doit être un PDF, une image JPEG ou PNG."
+#define NGX_HTTP_PORTAL_M_FILE_TOO_LARGE                                     \
+    "Le document dépasse la taille maximale de %uz %s."
+
+
+#endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

@@ -1,0 +1,221 @@
+
+/*
+ * Portail Citoyen: resources served from the JSON of SQL functions, with
+ * the SQL errors of each route mapped to answers as data.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_db.h"
+#include "ngx_http_portal_outbox.h"
+#include "ngx_http_portal_resource.h"
+#include "ngx_http_portal_response.h"
+#include "ngx_http_portal_router.h"
+
+
+static ngx_http_portal_db_query_t *ngx_http_portal_resource_params(
+    ngx_http_request_t *r, ngx_http_portal_resource_t *res,
+    ngx_str_t *params, ngx_uint_t n);
+static void ngx_http_portal_resource_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res);
+
+
+ngx_int_t
+ngx_http_portal_resource_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_str_t   params[NGX_HTTP_PORTAL_MAX_PARAMS + 1];
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    if (ctx->route->access != NGX_HTTP_PORTAL_OPEN) {
+        params[n].data = ctx->session.id;
+        params[n].len = ngx_strlen(ctx->session.id);
+        n++;
+    }
+
+    for (i = 0; i < ctx->nparams; i++) {
+        params[n++] = ctx->params[i];
+    }
+
+    return ngx_http_portal_resource_run(r,
+               (ngx_http_portal_resource_t *) ctx->route->data, params, n);
+}
+
+
+ngx_int_t
+ngx_http_portal_resource_run(ngx_http_request_t *r,
+    ngx_http_portal_resource_t *res, ngx_str_t *params, ngx_uint_t n)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_resource_params(r, res, params, n);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_portal_db_suspend(q);
+}
+
+
+void
+ngx_http_portal_resource_next(ngx_http_request_t *r,
+    ngx_http_portal_resource_t *res, ngx_str_t *params, ngx_uint_t n)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_resource_params(r, res, params, n);
+    if (q == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_portal_db_next(q);
+}
+
+
+ngx_http_portal_db_query_t *
+ngx_http_portal_resource_query(ngx_http_request_t *r,
+    ngx_http_portal_resource_t *res)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_db_query(r, &res->sql, ngx_http_portal_resource_done);
+    if (q == NULL) {
+        return NULL;
+    }
+
+    q->data = res;
+
+    return q;
+}
+
+
+static ngx_http_portal_db_query_t *
+ngx_http_portal_resource_params(ngx_http_request_t *r,
+    ngx_http_portal_resource_t *res, ngx_str_t *params, ngx_uint_t n)
+{
+    ngx_uint_t                   i;
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_resource_query(r, res);
+    if (q == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_portal_db_param(q, (char *) params[i].data, params[i].len);
+    }
+
+    return q;
+}
+
+
+static void
+ngx_http_portal_resource_done(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    u_char                      *p;
+    size_t                       len;
+    ngx_str_t                    text;
+    ngx_http_request_t          *r;
+    ngx_http_portal_ctx_t       *ctx;
+    ngx_http_portal_resource_t  *rs;
+
+    r = q->request;
+    rs = q->data;
+
+    if (status == NGX_HTTP_PORTAL_DB_OK
+        && PQresultStatus(res) == PGRES_FATAL_ERROR
+        && ngx_http_portal_resource_error(r, rs->errors, res) == NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
+        return;
+    }
+
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+        return;
+    }
+
+    if (rs->mail) {
+        ngx_http_portal_outbox_kick();
+    }
+
+    if (rs->attachment) {
+        len = sizeof("attachment; filename=\"\"") - 1
+              + ngx_strlen(rs->attachment);
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL
+            || ngx_http_portal_response_header(r, "Content-Disposition", p, len)
+               != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_sprintf(p, "attachment; filename=\"%s\"", rs->attachment);
+    }
+
+    text.data = (u_char *) PQgetvalue(res, 0, 0);
+    text.len = PQgetlength(res, 0, 0);
+
+    ngx_http_finalize_request(r, ngx_http_portal_response_raw(r, rs->status,
+                                                              &text));
+}
+
+
+ngx_int_t
+ngx_http_portal_resource_error(ngx_http_request_t *r,
+    const ngx_http_portal_sql_error_t *errors, PGresult *res)
+{
+    char                               *state, *constraint;
+    json_t                             *fields;
+    const ngx_http_portal_sql_error_t  *e;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+    for (e = errors; e && e->sqlstate; e++) {
+
+        if (state == NULL || ngx_strcmp(state, e->sqlstate) != 0) {
+            continue;
+        }
+
+        if (e->constraint
+            && (constraint == NULL
+                || ngx_strcmp(constraint, e->constraint) != 0))
+        {
+            continue;
+        }
+
+        fields = NULL;
+
+        if (e->field) {
+            fields = json_pack("{s:s}", e->field, e->field_message);
+            if (fields == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return NGX_OK;
+            }
+        }
+
+        ngx_http_finalize_request(r,
+            ngx_http_portal_response_error_fields(r, e->status, e->code,
+                                                  e->message, fields));
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
