@@ -15,6 +15,7 @@ use lib 't/lib';
 use Test::Portal;
 use Test::Portal::Citizen;
 
+use MIME::Base64 ();
 use Time::HiRes qw(time);
 
 maildir_setup();
@@ -35,6 +36,18 @@ add_block_preprocessor(sub {
 my $WRONG = 'Pas le bon mot de passe du tout';
 my $cookie_re = qr/\A[A-Za-z0-9_-]{82}\z/;
 
+# the expiry (seconds since the epoch) that a session cookie carries: the
+# payload is the account id (16 bytes), the epoch (4), the expiry (8)
+sub cookie_expiry {
+    my ($value) = @_;
+    return undef unless defined $value;
+    (my $b64 = $value) =~ tr{-_}{+/};
+    my $raw = MIME::Base64::decode_base64($b64);
+    return undef unless length $raw >= 28;
+    my ($hi, $lo) = unpack 'NN', substr($raw, 20, 8);
+    return $hi * 4294967296 + $lo;
+}
+
 sub session_cookie_line {
     my ($res) = @_;
     my ($l) = grep { /\Aportal_session=/ } set_cookie_lines($res);
@@ -47,7 +60,7 @@ sub failures {
                       . " WHERE scope = '$scope' AND key = '$key'");
 }
 
-plan tests => count_tests() + 118;
+plan tests => count_tests() + 119;
 
 my $jean = account_sql('jean.dupont');
 account_sql('anne.martin');
@@ -390,12 +403,25 @@ ok(start_nginx(http_config => citizen_http_config(extra =>
 my $e = citizen();
 my $t0 = time;
 is($e->login('jean.dupont', $PASSWORD)->{status}, 200, 'a login');
-is($e->call(GET => 'me')->{status}, 200, '... the cookie works at first');
+my $t1 = time;
+
+# measured from the cookie's own issue time (its expiry less the timeout),
+# not from before the login: a login may take seconds under valgrind
+my $expires = cookie_expiry($e->cookie('portal_session'));
+ok(defined $expires && $expires >= int($t0) + 2 - 1
+   && $expires <= $t1 + 2 + 1,
+   '... whose cookie expires 2 s after it was issued')
+    or diag "issued between $t0 and $t1, expires at " . ($expires // '?');
+my $before = $e->call(GET => 'me', undef, keep => 1);
+ok($before->{status} == 200 || time >= ($expires // 0),
+   '... the cookie works until then') or diag $before->{status};
 my $gone = wait_until(sub { $e->call(GET => 'me', undef, keep => 1)
-                                ->{status} == 401 }, 6, 'the cookie to expire');
-my $lived = time - $t0;
+                                ->{status} == 401 },
+                      ($expires // time) - time + 4, 'the cookie to expire');
+my $gone_at = time;
 ok($gone, 'then it expires: 401');
-ok($lived >= 1 && $lived < 4.5, '... after about 2 s') or diag "$lived s";
+ok($gone_at >= ($expires // 0) - 1, '... not before its expiry')
+    or diag "401 at $gone_at, expiry at $expires";
 is(($e->call(GET => 'session')->{json} // {})->{authenticated},
    JSON::PP::false, 'GET session: not authenticated any more');
 
