@@ -1,0 +1,93 @@
+# Housekeeping runs on its own, every portal_housekeeping_interval, with
+# or without portal_maildir: captchas expired more than a day ago, failures
+# older than a day and mail delivered more than 90 days ago go; what is
+# recent, and mail still pending, stays.  The tables would otherwise grow
+# under a flood of captchas or guesses.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Portal;
+
+sub count { scalar psql_query("SELECT count(*) FROM $_[0]") }
+
+plan tests => count_tests() + 9;
+
+# no portal_maildir: mail stays in the outbox
+my $HTTP = "portal_captcha_test_answer KX7P4M;\n"
+         . "portal_cookie_secure off;\n"
+         . "portal_housekeeping_interval 100ms;\n";
+
+psql_query(<<'SQL');
+INSERT INTO portal.captchas (answer, created_at, expires_at) VALUES
+    ('OLDOLD', now() - interval '2 days 10 minutes', now() - interval '2 days'),
+    ('NEWNEW', now(), now() + interval '10 minutes');
+INSERT INTO portal.auth_failures (scope, key, kind, at) VALUES
+    ('addr', '10.48.0.1', 'password', now() - interval '2 days'),
+    ('addr', '10.48.0.2', 'password', now());
+INSERT INTO portal.outbox (recipient, subject, body, state, created_at,
+                           sent_at) VALUES
+    ('old@example.org', 'ancien', 'x', 'sent', now() - interval '100 days',
+     now() - interval '100 days'),
+    ('recent@example.org', 'récent', 'x', 'sent', now() - interval '10 days',
+     now() - interval '10 days');
+INSERT INTO portal.outbox (recipient, subject, body)
+    VALUES ('pending@example.org', 'en attente', 'x');
+SQL
+
+ok(start_nginx(http_config => $HTTP,
+               config => 'location /api/ { portal_api citizen; }'),
+   'nginx starts without portal_maildir, portal_housekeeping_interval 100ms');
+
+ok(wait_until(sub {
+       psql_query("SELECT (SELECT count(*) FROM portal.captchas"
+                  . "       WHERE answer = 'OLDOLD')"
+                  . " + (SELECT count(*) FROM portal.auth_failures"
+                  . "       WHERE key = '10.48.0.1')"
+                  . " + (SELECT count(*) FROM portal.outbox"
+                  . "       WHERE recipient = 'old\@example.org')") == 0
+   }, 5, 'the old rows to go'),
+   'the old rows go');
+is(psql_query("SELECT count(*) FROM portal.captchas WHERE answer = 'OLDOLD'"),
+   0, '... the captcha expired two days ago');
+is(psql_query("SELECT count(*) FROM portal.auth_failures"
+              . " WHERE key = '10.48.0.1'"), 0,
+   '... the failure of two days ago');
+is(psql_query("SELECT count(*) FROM portal.outbox"
+              . " WHERE recipient = 'old\@example.org'"), 0,
+   '... the mail sent 100 days ago');
+is(psql_query("SELECT count(*) FROM portal.captchas WHERE answer = 'NEWNEW'"),
+   1, 'a live captcha stays');
+is(psql_query("SELECT count(*) FROM portal.auth_failures"
+              . " WHERE key = '10.48.0.2'"), 1, 'a recent failure stays');
+is(psql_query("SELECT count(*) FROM portal.outbox"
+              . " WHERE recipient = 'recent\@example.org'"), 1,
+   'the mail sent 10 days ago stays');
+is(psql_query("SELECT state FROM portal.outbox"
+              . " WHERE recipient = 'pending\@example.org'"), 'pending',
+   'the pending mail stays, pending');
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: portal_housekeeping_interval 0 is refused
+--- http_config
+portal_housekeeping_interval 0;
+--- config
+location /api/ { portal_api citizen; }
+--- must_die: portal_housekeeping_interval 0
+--- no_error_log
+unknown directive
+
+
+
+=== TEST 2: portal_housekeeping_interval 1h is accepted
+--- http_config
+portal_housekeeping_interval 1h;
+--- config
+location /api/ { portal_api citizen; }
+--- request
+GET /api/health
+--- response_body_json
+{"status": "ok", "db": "ok"}
