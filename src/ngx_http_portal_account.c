@@ -77,6 +77,10 @@ typedef struct {
 typedef struct {
     ngx_http_portal_person_t          holder;
     ngx_str_t                         contact_mode;
+    ngx_str_t                         current_password;
+
+    /* the checked change, for portal.me_update() */
+    ngx_str_t                         change;
 } ngx_http_portal_me_input_t;
 
 
@@ -85,13 +89,22 @@ static ngx_int_t ngx_http_portal_account_create_handler(
 static ngx_int_t ngx_http_portal_account_rules(ngx_http_request_t *r,
     ngx_http_portal_check_t *ck, ngx_http_portal_signup_t *su);
 static ngx_int_t ngx_http_portal_account_captcha(ngx_http_request_t *r,
-    ngx_uint_t right);
+    ngx_uint_t state);
 static void ngx_http_portal_account_work(void *data);
 static void ngx_http_portal_account_hashed(ngx_http_request_t *r,
     void *data);
 static void ngx_http_portal_account_created(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static ngx_int_t ngx_http_portal_account_me_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+static void ngx_http_portal_account_email_checked(
+    ngx_http_portal_db_query_t *q, ngx_http_portal_db_status_e status,
+    PGresult *res);
+static ngx_int_t ngx_http_portal_account_email_granted(
+    ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
+static ngx_int_t ngx_http_portal_account_email_refused(
+    ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
+static ngx_int_t ngx_http_portal_account_me_change(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_account_member_handler(
     ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
@@ -162,17 +175,29 @@ static const ngx_http_portal_field_t  ngx_http_portal_account_me[] = {
       (ngx_int_t) offsetof(ngx_http_portal_me_input_t, contact_mode),
       NGX_HTTP_PORTAL_M_CONTACT_MODE, NULL },
 
+    /* a new e-mail address needs it */
+    { "current_password", NGX_HTTP_PORTAL_SECRET, 0, 0,
+      NGX_HTTP_PORTAL_SECRET_BYTES, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, current_password),
+      NGX_HTTP_PORTAL_M_EMAIL_PASSWORD, NULL },
+
     NGX_HTTP_PORTAL_FIELDS_END
 };
 
 
-/* a phone contact without a phone: the constraint of the accounts */
+/*
+ * A phone contact without a phone: the constraint of the accounts; a
+ * household full.
+ */
 
 static const ngx_http_portal_sql_error_t  ngx_http_portal_account_errors[] = {
 
     { "23514", "accounts_phone_contact", NGX_HTTP_UNPROCESSABLE_ENTITY,
       "invalid", NGX_HTTP_PORTAL_M_INVALID,
-      "contact_mode", NGX_HTTP_PORTAL_M_CONTACT_PHONE },
+      "contact_mode", NGX_HTTP_PORTAL_M_CONTACT_PHONE, 0 },
+
+    { "P0001", "members_limit", NGX_HTTP_UNPROCESSABLE_ENTITY,
+      "limit_reached", NGX_HTTP_PORTAL_M_MEMBERS_LIMIT, NULL, NULL, 0 },
 
     NGX_HTTP_PORTAL_SQL_ERRORS_END
 };
@@ -183,7 +208,7 @@ static const ngx_http_portal_sql_error_t  ngx_http_portal_signup_errors[] = {
 
     { "23503", NULL, NGX_HTTP_UNPROCESSABLE_ENTITY,
       "invalid", NGX_HTTP_PORTAL_M_INVALID,
-      "security_question_id", NGX_HTTP_PORTAL_M_QUESTION },
+      "security_question_id", NGX_HTTP_PORTAL_M_QUESTION, 0 },
 
     NGX_HTTP_PORTAL_SQL_ERRORS_END
 };
@@ -210,8 +235,14 @@ static ngx_http_portal_resource_t  ngx_http_portal_account_get = {
 };
 
 static ngx_http_portal_resource_t  ngx_http_portal_account_update = {
-    { "portal_me_update", "SELECT portal.me_update($1, $2)", 2, 0 },
-    NGX_HTTP_OK, NULL, ngx_http_portal_account_errors, 0
+    { "portal_me_update", "SELECT portal.me_update($1, $2, $3)", 3, 0 },
+    NGX_HTTP_OK, NULL, ngx_http_portal_account_errors, 1
+};
+
+static ngx_http_portal_sql_t  ngx_http_portal_account_email_sql = {
+    "portal_me_email_changes",
+    "SELECT portal.me_email_changes($1, $2)",
+    2, 0
 };
 
 static ngx_http_portal_resource_t  ngx_http_portal_account_export = {
@@ -251,8 +282,7 @@ ngx_http_portal_route_t  ngx_http_portal_account_routes[] = {
       &ngx_http_portal_account_get, NULL },
 
     { NGX_HTTP_PATCH, "me", ngx_http_portal_account_me_handler,
-      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
-      &ngx_http_portal_account_update, NULL },
+      NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED, NULL, NULL },
 
     { NGX_HTTP_POST, "me/members", ngx_http_portal_account_member_handler,
       NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
@@ -439,14 +469,14 @@ ngx_http_portal_account_rules(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_portal_account_captcha(ngx_http_request_t *r, ngx_uint_t right)
+ngx_http_portal_account_captcha(ngx_http_request_t *r, ngx_uint_t state)
 {
     ngx_http_portal_ctx_t         *ctx;
     ngx_http_portal_signup_t      *su;
     ngx_http_portal_signup_job_t  *job;
 
-    if (!right) {
-        return ngx_http_portal_captcha_refused(r);
+    if (state != NGX_HTTP_PORTAL_CAPTCHA_RIGHT) {
+        return ngx_http_portal_captcha_refused(r, state);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
@@ -582,8 +612,8 @@ ngx_http_portal_account_me_handler(ngx_http_request_t *r,
 {
     json_t                      *clean, *holder;
     ngx_int_t                    rc;
-    ngx_str_t                    params[2];
     ngx_http_portal_check_t      ck;
+    ngx_http_portal_db_query_t  *q;
     ngx_http_portal_me_input_t  *in;
 
     in = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_me_input_t));
@@ -615,15 +645,120 @@ ngx_http_portal_account_me_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    if (ngx_http_portal_check_text(r->pool, clean, &params[1]) != NGX_OK) {
+    if (ngx_http_portal_check_text(r->pool, clean, &in->change) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ctx->input = in;
+
+    if (in->holder.email.data == NULL) {
+        return ngx_http_portal_account_me_change(r, ctx);
+    }
+
+    /* is it another address?  Then it needs the password */
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_account_email_sql,
+                                 ngx_http_portal_account_email_checked);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
+    ngx_http_portal_db_param(q, (char *) in->holder.email.data,
+                             in->holder.email.len);
+
+    return ngx_http_portal_db_suspend(q);
+}
+
+
+static void
+ngx_http_portal_account_email_checked(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    ngx_http_request_t              *r;
+    ngx_http_portal_ctx_t           *ctx;
+    ngx_http_portal_me_input_t      *in;
+    ngx_http_portal_credentials_t   *cr;
+
+    r = q->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    in = ctx->input;
+
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
+        return;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        ngx_http_finalize_request(r, ngx_http_portal_account_me_change(r, ctx));
+        return;
+    }
+
+    if (in->current_password.len == 0) {
+        ngx_http_finalize_request(r,
+            ngx_http_portal_response_invalid(r, NGX_HTTP_PORTAL_M_INVALID,
+                json_pack("{s:s}", "current_password",
+                          NGX_HTTP_PORTAL_M_EMAIL_PASSWORD)));
+        return;
+    }
+
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_credentials_t));
+    if (cr == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cr->kind = &ngx_http_portal_credentials_current;
+    cr->login = ctx->session.login;
+    cr->secret = in->current_password;
+    cr->granted = ngx_http_portal_account_email_granted;
+    cr->refused = ngx_http_portal_account_email_refused;
+
+    ngx_http_finalize_request(r, ngx_http_portal_credentials_check(r, cr));
+}
+
+
+static ngx_int_t
+ngx_http_portal_account_email_granted(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    ngx_http_portal_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    return ngx_http_portal_account_me_change(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_portal_account_email_refused(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr)
+{
+    return ngx_http_portal_response_invalid(r, NGX_HTTP_PORTAL_M_INVALID,
+               json_pack("{s:s}", "current_password",
+                         NGX_HTTP_PORTAL_M_PASSWORD_CURRENT_WRONG));
+}
+
+
+/* the checked change, made; the old address is told of a new one */
+
+static ngx_int_t
+ngx_http_portal_account_me_change(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_str_t                    params[3];
+    ngx_http_portal_me_input_t  *in;
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    in = ctx->input;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
     params[0].data = ctx->session.id;
     params[0].len = 36;
+    params[1] = in->change;
+    params[2] = plcf->public_url;
 
-    return ngx_http_portal_resource_run(r,
-               (ngx_http_portal_resource_t *) ctx->route->data, params, 2);
+    return ngx_http_portal_resource_run(r, &ngx_http_portal_account_update,
+                                        params, 3);
 }
 
 

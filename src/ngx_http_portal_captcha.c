@@ -26,6 +26,7 @@
 #include "ngx_http_portal_captcha_media.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_thread.h"
@@ -105,8 +106,19 @@ static ngx_http_portal_sql_t  ngx_http_portal_captcha_new_sql = {
 
 static ngx_http_portal_sql_t  ngx_http_portal_captcha_answer_sql = {
     "portal_captcha_answer",
-    "SELECT portal.captcha_answer($1)",
-    1, 0
+    "SELECT portal.captcha_answer($1, $2)",
+    2, 0
+};
+
+
+/* a picture or a sound asked for too often */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_captcha_errors[] = {
+
+    { "P0001", "fetch_limit", NGX_HTTP_TOO_MANY_REQUESTS,
+      "too_many_requests", NGX_HTTP_PORTAL_M_CAPTCHA_FETCHES, NULL, NULL, 0 },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
 };
 
 static ngx_http_portal_sql_t  ngx_http_portal_captcha_check_sql = {
@@ -231,7 +243,8 @@ static ngx_int_t
 ngx_http_portal_captcha_media_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_http_portal_db_query_t  *q;
+    ngx_http_portal_db_query_t       *q;
+    ngx_http_portal_captcha_media_t  *media;
 
     q = ngx_http_portal_db_query(r, &ngx_http_portal_captcha_answer_sql,
                                  ngx_http_portal_captcha_found);
@@ -239,9 +252,12 @@ ngx_http_portal_captcha_media_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q->data = (void *) ctx->route->data;
+    media = (ngx_http_portal_captcha_media_t *) ctx->route->data;
+
+    q->data = media;
     ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
                              ctx->params[0].len);
+    ngx_http_portal_db_param(q, media->name, ngx_strlen(media->name));
 
     return ngx_http_portal_db_suspend(q);
 }
@@ -263,6 +279,15 @@ ngx_http_portal_captcha_found(ngx_http_portal_db_query_t *q,
     r = q->request;
     media = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    if (status == NGX_HTTP_PORTAL_DB_OK
+        && PQresultStatus(res) == PGRES_FATAL_ERROR
+        && ngx_http_portal_resource_error(r, ngx_http_portal_captcha_errors,
+                                          res)
+           == NGX_OK)
+    {
+        return;
+    }
 
     if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
         return;
@@ -321,15 +346,24 @@ ngx_http_portal_captcha_found(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    if (ngx_http_portal_thread_post(r, job, media->work,
-                                    ngx_http_portal_captcha_made)
+    /*
+     * Pictures and sounds have a pool of their own (portal_captcha_thread_
+     * pool): a flood of them must not hold up the hashing of passwords.
+     * Its queue full, the page is told to try again in a moment.
+     */
+
+    if (ngx_http_portal_thread_post_to(pmcf->captcha_threads.pool, r, job,
+                                       media->work,
+                                       ngx_http_portal_captcha_made)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "portal: the captcha could not go to the thread"
-                      " pool \"%V\"", &pmcf->thread_pool_name);
+                      " pool \"%V\"", &pmcf->captcha_threads.name);
         ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_finalize_request(r,
+            ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "busy", NGX_HTTP_PORTAL_M_BUSY));
         return;
     }
 
@@ -417,6 +451,8 @@ static void
 ngx_http_portal_captcha_checked(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
+    char                        *verdict;
+    ngx_uint_t                   state;
     ngx_http_request_t          *r;
     ngx_http_portal_captcha_pt   done;
 
@@ -427,18 +463,32 @@ ngx_http_portal_captcha_checked(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    ngx_http_finalize_request(r, done(r, PQgetvalue(res, 0, 0)[0] == 't'));
+    verdict = PQgetvalue(res, 0, 0);
+
+    state = (ngx_strcmp(verdict, "right") == 0)
+            ? NGX_HTTP_PORTAL_CAPTCHA_RIGHT
+            : (ngx_strcmp(verdict, "expired") == 0)
+              ? NGX_HTTP_PORTAL_CAPTCHA_EXPIRED
+              : NGX_HTTP_PORTAL_CAPTCHA_WRONG;
+
+    ngx_http_finalize_request(r, done(r, state));
 }
 
 
 ngx_int_t
-ngx_http_portal_captcha_refused(ngx_http_request_t *r)
+ngx_http_portal_captcha_refused(ngx_http_request_t *r, ngx_uint_t state)
 {
+    ngx_uint_t  expired;
+
+    expired = (state == NGX_HTTP_PORTAL_CAPTCHA_EXPIRED);
+
     return ngx_http_portal_response_error_fields(r,
                NGX_HTTP_UNPROCESSABLE_ENTITY, "captcha",
-               NGX_HTTP_PORTAL_M_CAPTCHA_WRONG,
+               expired ? NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED
+                       : NGX_HTTP_PORTAL_M_CAPTCHA_WRONG,
                json_pack("{s:s}", "captcha_answer",
-                         NGX_HTTP_PORTAL_M_CAPTCHA_WRONG_FIELD));
+                         expired ? NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED_FIELD
+                                 : NGX_HTTP_PORTAL_M_CAPTCHA_WRONG_FIELD));
 }
 
 

@@ -28,9 +28,15 @@
 #define NGX_HTTP_PORTAL_CAPTCHA_MAX  16
 
 
+/* what a captcha's answer was */
+#define NGX_HTTP_PORTAL_CAPTCHA_RIGHT    0
+#define NGX_HTTP_PORTAL_CAPTCHA_WRONG    1
+#define NGX_HTTP_PORTAL_CAPTCHA_EXPIRED  2
+
+
 /* returns as a handler does */
 typedef ngx_int_t (*ngx_http_portal_captcha_pt)(ngx_http_request_t *r,
-    ngx_uint_t right);
+    ngx_uint_t state);
 
 
 extern ngx_http_portal_route_t  ngx_http_portal_captcha_routes[];
@@ -43,8 +49,9 @@ extern ngx_http_portal_route_t  ngx_http_portal_captcha_routes[];
 ngx_int_t ngx_http_portal_captcha_check(ngx_http_request_t *r,
     ngx_str_t *id, ngx_str_t *answer, ngx_http_portal_captcha_pt done);
 
-/* 422 "captcha": the answer was wrong, or the captcha expired or spent */
-ngx_int_t ngx_http_portal_captcha_refused(ngx_http_request_t *r);
+/* 422 "captcha": the answer was wrong (or spent), or it expired */
+ngx_int_t ngx_http_portal_captcha_refused(ngx_http_request_t *r,
+    ngx_uint_t state);
 
 void ngx_http_portal_captcha_exit(void);
 

@@ -299,6 +299,7 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
 {
     size_t       len;
     ssize_t      n;
+    ngx_str_t    ascii;
     const char  *s;
 
     s = json_string_value(v);
@@ -341,13 +342,32 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
         }
     }
 
-    if (!ngx_http_portal_check_form(f, s, len, n)) {
-        ngx_http_portal_check_error(ck, prefix, f->name,
-                                    f->invalid ? f->invalid : f->missing);
+    if (f->kind == NGX_HTTP_PORTAL_EMAIL) {
+
+        /* the address as it will be stored and mailed to: in ASCII */
+
+        switch (ngx_http_portal_text_email(ck->pool, s, &ascii)) {
+
+        case NGX_OK:
+            ngx_http_portal_check_keep(ck, f, (char *) ascii.data, ascii.len,
+                                       out, clean);
+            return;
+
+        case NGX_DECLINED:
+            break;
+
+        default:
+            ck->failed = 1;
+            return;
+        }
+
+    } else if (ngx_http_portal_check_form(f, s, len, n)) {
+        ngx_http_portal_check_keep(ck, f, s, len, out, clean);
         return;
     }
 
-    ngx_http_portal_check_keep(ck, f, s, len, out, clean);
+    ngx_http_portal_check_error(ck, prefix, f->name,
+                                f->invalid ? f->invalid : f->missing);
 }
 
 
@@ -366,9 +386,6 @@ ngx_http_portal_check_form(const ngx_http_portal_field_t *f, const char *s,
     case NGX_HTTP_PORTAL_DATE:
         return ngx_http_portal_text_date(s,
                                           f->flags & NGX_HTTP_PORTAL_PAST);
-
-    case NGX_HTTP_PORTAL_EMAIL:
-        return ngx_http_portal_text_email(s);
 
     case NGX_HTTP_PORTAL_PHONE:
         return ngx_http_portal_text_phone(s);

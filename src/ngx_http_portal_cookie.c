@@ -8,8 +8,15 @@
  * epoch is compared with the account's on every authenticated request
  * (_session.c), so that a password change ends every other session.
  *
- * portal_csrf = a random value; the anti-CSRF token that GET session gives
- * is its MAC, and unsafe requests must send it in X-CSRF-Token.
+ * portal_csrf = a random value, renewed at each log-in and log-out; the
+ * anti-CSRF token that GET session gives is a MAC of it and of the session
+ * (the account's id and epoch), so that a token works with its own session
+ * only.  Unsafe requests must send it in X-CSRF-Token.
+ *
+ * With portal_cookie_secure on, the cookies are __Host-portal_session and
+ * __Host-portal_csrf: a browser takes them from this very host over HTTPS
+ * only, so that a neighbouring subdomain cannot set them.  A request with
+ * two cookies of one of these names is refused (cookie tossing).
  */
 
 
@@ -39,14 +46,30 @@
 /* a temporary password's session lasts as long as the password */
 #define NGX_HTTP_PORTAL_RESET_TTL     (30 * 60)
 
+#define NGX_HTTP_PORTAL_COOKIE_SESSION  0
+#define NGX_HTTP_PORTAL_COOKIE_CSRF     1
 
+
+/* the plain names, and those of portal_cookie_secure on */
+
+static const char  *ngx_http_portal_cookie_names[2][2] = {
+    { "portal_session", "__Host-portal_session" },
+    { "portal_csrf", "__Host-portal_csrf" }
+};
+
+
+static const char *ngx_http_portal_cookie_name(ngx_http_request_t *r,
+    ngx_uint_t which);
 static ngx_int_t ngx_http_portal_cookie_get(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
+    ngx_uint_t which, ngx_str_t *value);
+static ngx_uint_t ngx_http_portal_cookie_count(ngx_http_request_t *r,
+    ngx_uint_t which);
 static ngx_int_t ngx_http_portal_cookie_put(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value, ngx_uint_t remove);
-static ngx_int_t ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r);
+    ngx_uint_t which, ngx_str_t *value, ngx_uint_t remove);
+static ngx_int_t ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 static void ngx_http_portal_cookie_csrf_mac(ngx_http_request_t *r,
-    ngx_str_t *value, u_char *token);
+    ngx_str_t *value, ngx_http_portal_session_t *session, u_char *token);
 static ngx_int_t ngx_http_portal_cookie_uuid_parse(const u_char *text,
     u_char *bin);
 static void ngx_http_portal_cookie_uuid_text(const u_char *bin,
@@ -69,14 +92,25 @@ ngx_http_portal_cookie_key(ngx_http_request_t *r, const char *purpose,
 }
 
 
+static const char *
+ngx_http_portal_cookie_name(ngx_http_request_t *r, ngx_uint_t which)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    return ngx_http_portal_cookie_names[which][plcf->cookie_secure ? 1 : 0];
+}
+
+
 static ngx_int_t
-ngx_http_portal_cookie_get(ngx_http_request_t *r, const char *name,
+ngx_http_portal_cookie_get(ngx_http_request_t *r, ngx_uint_t which,
     ngx_str_t *value)
 {
     ngx_str_t  n;
 
-    n.data = (u_char *) name;
-    n.len = ngx_strlen(name);
+    n.data = (u_char *) ngx_http_portal_cookie_name(r, which);
+    n.len = ngx_strlen(n.data);
 
     if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &n, value)
         == NGX_DECLINED)
@@ -88,15 +122,61 @@ ngx_http_portal_cookie_get(ngx_http_request_t *r, const char *name,
 }
 
 
+/* how many cookies of that name the request has, in all its headers */
+
+static ngx_uint_t
+ngx_http_portal_cookie_count(ngx_http_request_t *r, ngx_uint_t which)
+{
+    u_char            *p, *last, *start;
+    size_t             len;
+    ngx_uint_t         i, n;
+    const char        *name;
+    ngx_table_elt_t  **h;
+
+    name = ngx_http_portal_cookie_name(r, which);
+    len = ngx_strlen(name);
+    h = r->headers_in.cookies.elts;
+    n = 0;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        p = h[i]->value.data;
+        last = p + h[i]->value.len;
+
+        while (p < last) {
+
+            while (p < last && (*p == ' ' || *p == '\t' || *p == ';')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < last && *p != ';') {
+                p++;
+            }
+
+            if ((size_t) (p - start) > len && start[len] == '='
+                && ngx_strncmp(start, name, len) == 0)
+            {
+                n++;
+            }
+        }
+    }
+
+    return n;
+}
+
+
 static ngx_int_t
-ngx_http_portal_cookie_put(ngx_http_request_t *r, const char *name,
+ngx_http_portal_cookie_put(ngx_http_request_t *r, ngx_uint_t which,
     ngx_str_t *value, ngx_uint_t remove)
 {
     u_char                      *p, *start;
     size_t                       len;
+    const char                  *name;
     ngx_http_portal_loc_conf_t  *plcf;
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+    name = ngx_http_portal_cookie_name(r, which);
 
     len = ngx_strlen(name) + 1 + value->len
           + sizeof("; Path=/; HttpOnly; SameSite=Lax") - 1
@@ -118,22 +198,45 @@ ngx_http_portal_cookie_put(ngx_http_request_t *r, const char *name,
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
 
-    return ngx_http_portal_response_header(r, "Set-Cookie", start, p - start);
+    return ngx_http_portal_response_header(r, "Set-Cookie", start,
+                                           p - start);
 }
 
 
 ngx_int_t
-ngx_http_portal_cookie_csrf_phase(ngx_http_request_t *r,
+ngx_http_portal_cookie_phase(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
+    ngx_int_t  rc;
+
+    /* cookie tossing: a second cookie of a name, from elsewhere */
+
+    if (ngx_http_portal_cookie_count(r, NGX_HTTP_PORTAL_COOKIE_SESSION) > 1
+        || ngx_http_portal_cookie_count(r, NGX_HTTP_PORTAL_COOKIE_CSRF) > 1)
+    {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "portal: a request with two cookies of one name"
+                      " refused");
+
+        return ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "bad_cookie",
+                                              NGX_HTTP_PORTAL_M_BAD_COOKIE);
+    }
+
     if (!(r->method & NGX_HTTP_PORTAL_UNSAFE)
-        || ngx_http_portal_cookie_csrf_check(r) == NGX_OK)
+        || ngx_http_portal_cookie_csrf_check(r, ctx) == NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     return ngx_http_portal_response_error(r, NGX_HTTP_FORBIDDEN, "csrf",
@@ -141,17 +244,31 @@ ngx_http_portal_cookie_csrf_phase(ngx_http_request_t *r,
 }
 
 
+/* the token: a MAC of the cookie's value and of the session, if any */
+
 static void
 ngx_http_portal_cookie_csrf_mac(ngx_http_request_t *r, ngx_str_t *value,
-    u_char *token)
+    ngx_http_portal_session_t *session, u_char *token)
 {
-    u_char     key[NGX_HTTP_PORTAL_KEY_LEN], mac[32];
-    ngx_str_t  src, dst;
+    u_char                        key[NGX_HTTP_PORTAL_KEY_LEN], mac[32];
+    u_char                        epoch[NGX_INT32_LEN + 1], *p;
+    ngx_str_t                     src, dst;
+    crypto_generichash_state      st;
 
     ngx_http_portal_cookie_key(r, "portal csrf", key);
 
-    crypto_generichash(mac, sizeof(mac), value->data, value->len,
-                       key, sizeof(key));
+    crypto_generichash_init(&st, key, sizeof(key), sizeof(mac));
+    crypto_generichash_update(&st, value->data, value->len);
+
+    if (session) {
+        p = ngx_sprintf(epoch, ":%uD", session->epoch);
+
+        crypto_generichash_update(&st, (u_char *) " ", 1);
+        crypto_generichash_update(&st, session->id, 36);
+        crypto_generichash_update(&st, epoch, p - epoch);
+    }
+
+    crypto_generichash_final(&st, mac, sizeof(mac));
 
     src.data = mac;
     src.len = sizeof(mac);
@@ -164,31 +281,41 @@ ngx_http_portal_cookie_csrf_mac(ngx_http_request_t *r, ngx_str_t *value,
 
 
 ngx_int_t
-ngx_http_portal_cookie_csrf_token(ngx_http_request_t *r, ngx_str_t *token)
+ngx_http_portal_cookie_csrf_renew(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
 {
     u_char     raw[NGX_HTTP_PORTAL_CSRF_RAW];
-    ngx_str_t  value, src;
+    ngx_str_t  src;
 
-    if (ngx_http_portal_cookie_get(r, "portal_csrf", &value) != NGX_OK
-        || value.len != NGX_HTTP_PORTAL_CSRF_LEN)
+    ctx->csrf.data = ngx_pnalloc(r->pool, NGX_HTTP_PORTAL_CSRF_LEN);
+    if (ctx->csrf.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    randombytes_buf(raw, sizeof(raw));
+
+    src.data = raw;
+    src.len = sizeof(raw);
+
+    ngx_encode_base64url(&ctx->csrf, &src);
+
+    return ngx_http_portal_cookie_put(r, NGX_HTTP_PORTAL_COOKIE_CSRF,
+                                      &ctx->csrf, 0);
+}
+
+
+ngx_int_t
+ngx_http_portal_cookie_csrf_token(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *token)
+{
+    if (ctx->csrf.len == 0
+        && (ngx_http_portal_cookie_get(r, NGX_HTTP_PORTAL_COOKIE_CSRF,
+                                       &ctx->csrf)
+            != NGX_OK
+            || ctx->csrf.len != NGX_HTTP_PORTAL_CSRF_LEN)
+        && ngx_http_portal_cookie_csrf_renew(r, ctx) != NGX_OK)
     {
-        value.data = ngx_pnalloc(r->pool, NGX_HTTP_PORTAL_CSRF_LEN);
-        if (value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        randombytes_buf(raw, sizeof(raw));
-
-        src.data = raw;
-        src.len = sizeof(raw);
-
-        ngx_encode_base64url(&value, &src);
-
-        if (ngx_http_portal_cookie_put(r, "portal_csrf", &value, 0)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+        return NGX_ERROR;
     }
 
     token->data = ngx_pnalloc(r->pool, NGX_HTTP_PORTAL_TOKEN_LEN + 1);
@@ -196,7 +323,9 @@ ngx_http_portal_cookie_csrf_token(ngx_http_request_t *r, ngx_str_t *token)
         return NGX_ERROR;
     }
 
-    ngx_http_portal_cookie_csrf_mac(r, &value, token->data);
+    ngx_http_portal_cookie_csrf_mac(r, &ctx->csrf,
+                                    ctx->auth ? &ctx->session : NULL,
+                                    token->data);
     token->len = NGX_HTTP_PORTAL_TOKEN_LEN;
     token->data[token->len] = '\0';
 
@@ -205,7 +334,8 @@ ngx_http_portal_cookie_csrf_token(ngx_http_request_t *r, ngx_str_t *token)
 
 
 static ngx_int_t
-ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r)
+ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
 {
     u_char            expected[NGX_HTTP_PORTAL_TOKEN_LEN + 1];
     ngx_str_t         value;
@@ -213,7 +343,8 @@ ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r)
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *header;
 
-    if (ngx_http_portal_cookie_get(r, "portal_csrf", &value) != NGX_OK
+    if (ngx_http_portal_cookie_get(r, NGX_HTTP_PORTAL_COOKIE_CSRF, &value)
+        != NGX_OK
         || value.len != NGX_HTTP_PORTAL_CSRF_LEN)
     {
         return NGX_DECLINED;
@@ -248,7 +379,15 @@ ngx_http_portal_cookie_csrf_check(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ngx_http_portal_cookie_csrf_mac(r, &value, expected);
+    /* with a session, the token must be the one made for it */
+
+    ngx_http_portal_cookie_csrf_mac(r, &value,
+                                    (ctx->has_session
+                                     || ngx_http_portal_cookie_session(r,
+                                                                       ctx)
+                                        == NGX_OK)
+                                    ? &ctx->session : NULL,
+                                    expected);
 
     /* constant time comparison */
 
@@ -312,7 +451,9 @@ ngx_http_portal_cookie_has_session(ngx_http_request_t *r)
 {
     ngx_str_t  value;
 
-    return ngx_http_portal_cookie_get(r, "portal_session", &value) == NGX_OK;
+    return ngx_http_portal_cookie_get(r, NGX_HTTP_PORTAL_COOKIE_SESSION,
+                                      &value)
+           == NGX_OK;
 }
 
 
@@ -327,7 +468,8 @@ ngx_http_portal_cookie_session(ngx_http_request_t *r,
     ngx_str_t   value, dst;
     ngx_uint_t  i;
 
-    if (ngx_http_portal_cookie_get(r, "portal_session", &value) != NGX_OK
+    if (ngx_http_portal_cookie_get(r, NGX_HTTP_PORTAL_COOKIE_SESSION, &value)
+        != NGX_OK
         || value.len != NGX_HTTP_PORTAL_COOKIE_LEN)
     {
         return NGX_DECLINED;
@@ -435,7 +577,8 @@ ngx_http_portal_cookie_session_set(ngx_http_request_t *r,
 
     ngx_encode_base64url(&value, &src);
 
-    return ngx_http_portal_cookie_put(r, "portal_session", &value, 0);
+    return ngx_http_portal_cookie_put(r, NGX_HTTP_PORTAL_COOKIE_SESSION,
+                                      &value, 0);
 }
 
 
@@ -444,5 +587,6 @@ ngx_http_portal_cookie_session_clear(ngx_http_request_t *r)
 {
     ngx_str_t  empty = ngx_null_string;
 
-    return ngx_http_portal_cookie_put(r, "portal_session", &empty, 1);
+    return ngx_http_portal_cookie_put(r, NGX_HTTP_PORTAL_COOKIE_SESSION,
+                                      &empty, 1);
 }

@@ -24,13 +24,23 @@
 void ngx_http_portal_cookie_key(ngx_http_request_t *r, const char *purpose,
     u_char *key);
 
-/* the phase: an unsafe method without the right X-CSRF-Token gets 403 */
-ngx_int_t ngx_http_portal_cookie_csrf_phase(ngx_http_request_t *r,
+/*
+ * The phase: two cookies of a name get 400; an unsafe method without the
+ * right X-CSRF-Token gets 403.
+ */
+ngx_int_t ngx_http_portal_cookie_phase(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
-/* the anti-CSRF token of the request's cookie; a new cookie if none */
+/*
+ * The anti-CSRF token for this answer: of the anti-CSRF cookie (a new one
+ * if there is none), and of the session when ctx->auth.
+ */
 ngx_int_t ngx_http_portal_cookie_csrf_token(ngx_http_request_t *r,
-    ngx_str_t *token);
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *token);
+
+/* a new anti-CSRF cookie: at each log-in and log-out */
+ngx_int_t ngx_http_portal_cookie_csrf_renew(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 
 /*
  * Reads and verifies the session cookie (MAC and expiry; no database):

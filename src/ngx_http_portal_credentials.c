@@ -2,15 +2,18 @@
 /*
  * Portail Citoyen: checking a password or a security answer.
  *
- *   begin      portal.credentials_begin(): blocked by past failures?  What
- *              to check against (the account's hash, or nothing for an
- *              unknown login)
+ *   begin      portal.credentials_begin() counts the attempt for the login
+ *              and the address before anything is hashed, under locks, so
+ *              that attempts at once cannot pass the limits together; past
+ *              them it needs a solved captcha (spent in the same
+ *              statement); it gives what to check against
  *   verify     Argon2id on the thread pool, against a dummy hash for an
- *              unknown login: both cost the same
- *   record     a failure is counted for the login and the address
- *   go on      the caller's granted() or refused()
+ *              unknown login; a pending temporary password is compared
+ *              too (a keyed hash): every path costs one Argon2id
+ *   go on      right: the attempt is forgotten, then the caller's
+ *              granted(); wrong: the attempt stays counted, refused()
  *
- * Secrets are never logged; logins and addresses are.
+ * Secrets are never logged; logins (escaped) and addresses are.
  */
 
 
@@ -21,10 +24,13 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_captcha.h"
+#include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_credentials.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_response.h"
+#include "ngx_http_portal_text.h"
 #include "ngx_http_portal_thread.h"
 
 
@@ -32,7 +38,8 @@ typedef struct {
     ngx_http_portal_credentials_t  *cr;
     char                            secret[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
     char                            hash[crypto_pwhash_STRBYTES];
-    char                            temp_hash[crypto_pwhash_STRBYTES];
+    u_char                          temp_hash[NGX_HTTP_PORTAL_TEMP_HASH + 1];
+    u_char                          temp_key[NGX_HTTP_PORTAL_KEY_LEN];
     /* 1: the secret, 2: the temporary password */
     ngx_uint_t                      ok;
 } ngx_http_portal_credentials_job_t;
@@ -40,29 +47,35 @@ typedef struct {
 
 static void ngx_http_portal_credentials_begun(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
+static ngx_int_t ngx_http_portal_credentials_verdict(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr, const char *verdict);
+static ngx_int_t ngx_http_portal_credentials_post(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr, PGresult *res);
 static void ngx_http_portal_credentials_work(void *data);
 static void ngx_http_portal_credentials_verified(ngx_http_request_t *r,
     void *data);
-static void ngx_http_portal_credentials_recorded(
+static void ngx_http_portal_credentials_forgotten(
     ngx_http_portal_db_query_t *q, ngx_http_portal_db_status_e status,
     PGresult *res);
-static ngx_int_t ngx_http_portal_credentials_blocked(ngx_http_request_t *r);
+static void ngx_http_portal_credentials_temp_mac(const u_char *key,
+    const u_char *temp, size_t len, u_char *hex);
 
 
 const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_login = {
     "password", "failed login for",
-    "portal: login \"%V\" refused: too many failures"
+    "portal: login \"%V\" refused: too many failures from %V"
 };
 
 const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_answer = {
     "answer", "wrong security answer for",
     "portal: password reset for \"%V\" refused: too many wrong answers"
+    " from %V"
 };
 
 const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_current
 = {
     "current", "wrong current password for",
-    "portal: password change for \"%V\" refused: too many failures"
+    "portal: password change for \"%V\" refused: too many failures from %V"
 };
 
 
@@ -75,15 +88,15 @@ static const char  *ngx_http_portal_credentials_dummy =
 
 static ngx_http_portal_sql_t  ngx_http_portal_credentials_begin_sql = {
     "portal_credentials_begin",
-    "SELECT blocked, id, login, hash, temp_hash, epoch, validated"
-    " FROM portal.credentials_begin($1, $2, $3)",
-    3, 0
+    "SELECT verdict, attempt, id, login, hash, temp_hash, epoch, validated"
+    " FROM portal.credentials_begin($1, $2, $3, $4, $5)",
+    5, 0
 };
 
-static ngx_http_portal_sql_t  ngx_http_portal_credentials_failed_sql = {
-    "portal_credentials_failed",
-    "SELECT portal.credentials_failed($1, $2, $3)",
-    3, 0
+static ngx_http_portal_sql_t  ngx_http_portal_credentials_granted_sql = {
+    "portal_credentials_granted",
+    "SELECT portal.credentials_granted($1)",
+    1, 0
 };
 
 
@@ -105,6 +118,10 @@ ngx_http_portal_credentials_check(ngx_http_request_t *r,
     ngx_http_portal_db_param(q, (char *) cr->login.data, cr->login.len);
     ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
                              r->connection->addr_text.len);
+    ngx_http_portal_db_param(q, (char *) cr->captcha_id.data,
+                             cr->captcha_id.len);
+    ngx_http_portal_db_param(q, (char *) cr->captcha_answer.data,
+                             cr->captcha_answer.len);
 
     return ngx_http_portal_db_suspend(q);
 }
@@ -114,11 +131,9 @@ static void
 ngx_http_portal_credentials_begun(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    size_t                              len;
-    const char                         *hash;
-    ngx_http_request_t                 *r;
-    ngx_http_portal_credentials_t      *cr;
-    ngx_http_portal_credentials_job_t  *job;
+    ngx_int_t                       rc;
+    ngx_http_request_t             *r;
+    ngx_http_portal_credentials_t  *cr;
 
     r = q->request;
     cr = q->data;
@@ -127,52 +142,133 @@ ngx_http_portal_credentials_begun(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    if (PQgetvalue(res, 0, 0)[0] == 't') {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0, cr->kind->blocked,
-                      &cr->login);
-        ngx_http_finalize_request(r, ngx_http_portal_credentials_blocked(r));
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "go") != 0) {
+        ngx_http_finalize_request(r,
+            ngx_http_portal_credentials_verdict(r, cr, PQgetvalue(res, 0, 0)));
         return;
     }
+
+    rc = ngx_http_portal_credentials_post(r, cr, res);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    /* the request waits for verified(), with the count it holds */
+}
+
+
+/* nothing was counted nor hashed: why */
+
+static ngx_int_t
+ngx_http_portal_credentials_verdict(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr, const char *verdict)
+{
+    ngx_str_t  login;
+
+    if (ngx_strcmp(verdict, "captcha_required") == 0) {
+        if (ngx_http_portal_text_escape(r->pool, &cr->login, &login)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "portal: a captcha is needed for \"%V\" from %V:"
+                      " too many failures", &login,
+                      &r->connection->addr_text);
+
+        return ngx_http_portal_response_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                       "captcha_required",
+                                       NGX_HTTP_PORTAL_M_CAPTCHA_REQUIRED);
+    }
+
+    if (ngx_strcmp(verdict, "captcha_expired") == 0) {
+        return ngx_http_portal_captcha_refused(r,
+                                               NGX_HTTP_PORTAL_CAPTCHA_EXPIRED);
+    }
+
+    if (ngx_strncmp(verdict, "captcha_", 8) == 0) {
+        return ngx_http_portal_captcha_refused(r,
+                                               NGX_HTTP_PORTAL_CAPTCHA_WRONG);
+    }
+
+    if (ngx_http_portal_text_escape(r->pool, &cr->login, &login) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0, cr->kind->blocked,
+                  &login, &r->connection->addr_text);
+
+    if (ngx_http_portal_response_header_literal(r, "Retry-After", "900")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_portal_response_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                          "too_many_attempts",
+                                          NGX_HTTP_PORTAL_M_TOO_MANY_ATTEMPTS);
+}
+
+
+/* the attempt is counted: its secret goes to a pool thread */
+
+static ngx_int_t
+ngx_http_portal_credentials_post(ngx_http_request_t *r,
+    ngx_http_portal_credentials_t *cr, PGresult *res)
+{
+    size_t                              len;
+    const char                         *hash;
+    ngx_http_portal_credentials_job_t  *job;
+
+    len = PQgetlength(res, 0, 1);
+    cr->attempt.data = ngx_pnalloc(r->pool, len + 1);
+    if (cr->attempt.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(cr->attempt.data, PQgetvalue(res, 0, 1), len + 1);
+    cr->attempt.len = len;
 
     job = ngx_http_portal_thread_alloc(r->connection->log,
                                   sizeof(ngx_http_portal_credentials_job_t));
     if (job == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     job->cr = cr;
 
     /* an unknown login costs the same hashing as a known one */
 
-    if (PQgetisnull(res, 0, 1)) {
+    if (PQgetisnull(res, 0, 2)) {
         hash = ngx_http_portal_credentials_dummy;
 
     } else {
-        hash = PQgetvalue(res, 0, 3);
+        hash = PQgetvalue(res, 0, 4);
 
-        ngx_cpystrn(cr->id, (u_char *) PQgetvalue(res, 0, 1),
+        ngx_cpystrn(cr->id, (u_char *) PQgetvalue(res, 0, 2),
                     sizeof(cr->id));
 
-        len = PQgetlength(res, 0, 2);
+        len = PQgetlength(res, 0, 3);
         cr->account.data = ngx_pnalloc(r->pool, len + 1);
         if (cr->account.data == NULL) {
             ngx_http_portal_thread_free(job);
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_memcpy(cr->account.data, PQgetvalue(res, 0, 2), len + 1);
+        ngx_memcpy(cr->account.data, PQgetvalue(res, 0, 3), len + 1);
         cr->account.len = len;
 
-        cr->epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 5),
-                                        PQgetlength(res, 0, 5));
-        cr->validated = (PQgetvalue(res, 0, 6)[0] == 't');
+        cr->epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 6),
+                                        PQgetlength(res, 0, 6));
+        cr->validated = (PQgetvalue(res, 0, 7)[0] == 't');
 
-        if (!PQgetisnull(res, 0, 4)) {
-            ngx_cpystrn((u_char *) job->temp_hash,
-                        (u_char *) PQgetvalue(res, 0, 4),
-                        sizeof(job->temp_hash));
+        if (PQgetlength(res, 0, 5) == NGX_HTTP_PORTAL_TEMP_HASH) {
+            ngx_memcpy(job->temp_hash, PQgetvalue(res, 0, 5),
+                       NGX_HTTP_PORTAL_TEMP_HASH);
+            ngx_http_portal_cookie_key(r, "portal temporary password",
+                                       job->temp_key);
         }
     }
 
@@ -185,11 +281,10 @@ ngx_http_portal_credentials_begun(ngx_http_portal_db_query_t *q,
         != NGX_OK)
     {
         ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the request waits for verified(), with the count it holds */
+    return NGX_OK;
 }
 
 
@@ -199,18 +294,26 @@ ngx_http_portal_credentials_work(void *data)
     ngx_http_portal_credentials_job_t *job = data;
 
     size_t  len;
+    u_char  hex[NGX_HTTP_PORTAL_TEMP_HASH + 1];
 
     len = ngx_strlen(job->secret);
 
     if (crypto_pwhash_str_verify(job->hash, job->secret, len) == 0) {
         job->ok = 1;
-        return;
     }
 
-    if (job->temp_hash[0]
-        && crypto_pwhash_str_verify(job->temp_hash, job->secret, len) == 0)
-    {
-        job->ok = 2;
+    if (job->temp_hash[0]) {
+        ngx_http_portal_credentials_temp_mac(job->temp_key,
+                                             (u_char *) job->secret, len,
+                                             hex);
+
+        /* constant time comparison */
+
+        if (sodium_memcmp(hex, job->temp_hash, NGX_HTTP_PORTAL_TEMP_HASH)
+            == 0)
+        {
+            job->ok = 2;
+        }
     }
 }
 
@@ -220,10 +323,11 @@ ngx_http_portal_credentials_verified(ngx_http_request_t *r, void *data)
 {
     ngx_http_portal_credentials_job_t *job = data;
 
-    ngx_http_portal_credentials_t   *cr;
-    ngx_http_portal_db_query_t      *q;
+    ngx_str_t                       login;
+    ngx_http_portal_db_query_t     *q;
+    ngx_http_portal_credentials_t  *cr;
 
-    /* the client went away meanwhile */
+    /* the client went away meanwhile: the attempt stays counted */
 
     if (r == NULL) {
         return;
@@ -233,32 +337,46 @@ ngx_http_portal_credentials_verified(ngx_http_request_t *r, void *data)
 
     if (job->ok && cr->id[0]) {
         cr->temp = (job->ok == 2);
-        ngx_http_finalize_request(r, cr->granted(r, cr));
+
+        q = ngx_http_portal_db_query(r,
+                                     &ngx_http_portal_credentials_granted_sql,
+                                     ngx_http_portal_credentials_forgotten);
+        if (q == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        q->data = cr;
+        ngx_http_portal_db_param(q, (char *) cr->attempt.data,
+                                 cr->attempt.len);
+        ngx_http_portal_db_next(q);
         return;
     }
 
     cr->id[0] = '\0';
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_credentials_failed_sql,
-                                 ngx_http_portal_credentials_recorded);
-    if (q == NULL) {
+    /* never the secret: the login (escaped) and the address only */
+
+    if (ngx_http_portal_text_escape(r->pool,
+                                    cr->account.len ? &cr->account
+                                                    : &cr->login,
+                                    &login)
+        != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    q->data = cr;
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "portal: %s \"%V\" from %V", cr->kind->failed, &login,
+                  &r->connection->addr_text);
 
-    ngx_http_portal_db_param(q, cr->kind->kind, ngx_strlen(cr->kind->kind));
-    ngx_http_portal_db_param(q, (char *) cr->login.data, cr->login.len);
-    ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
-                             r->connection->addr_text.len);
-
-    ngx_http_portal_db_next(q);
+    ngx_http_finalize_request(r, cr->refused(r, cr));
 }
 
 
 static void
-ngx_http_portal_credentials_recorded(ngx_http_portal_db_query_t *q,
+ngx_http_portal_credentials_forgotten(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
     ngx_http_request_t             *r;
@@ -271,29 +389,46 @@ ngx_http_portal_credentials_recorded(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    /* never the secret: the login and the address only */
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "portal: %s \"%V\" from %V", cr->kind->failed,
-                  cr->account.len ? &cr->account : &cr->login,
-                  &r->connection->addr_text);
-
-    ngx_http_finalize_request(r, cr->refused(r, cr));
+    ngx_http_finalize_request(r, cr->granted(r, cr));
 }
 
 
-static ngx_int_t
-ngx_http_portal_credentials_blocked(ngx_http_request_t *r)
+void
+ngx_http_portal_credentials_temp(ngx_http_request_t *r, u_char *temp,
+    u_char *hex)
 {
-    if (ngx_http_portal_response_header_literal(r, "Retry-After", "900")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    u_char      key[NGX_HTTP_PORTAL_KEY_LEN];
+    ngx_uint_t  i;
+
+    static const char  alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
+
+    /* 16 letters and digits that cannot be mistaken, in groups of 4 */
+
+    for (i = 0; i < NGX_HTTP_PORTAL_TEMP_LEN; i++) {
+        temp[i] = (i % 5 == 4) ? '-'
+                               : alphabet[randombytes_uniform(
+                                              sizeof(alphabet) - 1)];
     }
 
-    return ngx_http_portal_response_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                          "too_many_attempts",
-                                          NGX_HTTP_PORTAL_M_TOO_MANY_ATTEMPTS);
+    temp[NGX_HTTP_PORTAL_TEMP_LEN] = '\0';
+
+    ngx_http_portal_cookie_key(r, "portal temporary password", key);
+    ngx_http_portal_credentials_temp_mac(key, temp, NGX_HTTP_PORTAL_TEMP_LEN,
+                                         hex);
+    sodium_memzero(key, sizeof(key));
+}
+
+
+static void
+ngx_http_portal_credentials_temp_mac(const u_char *key, const u_char *temp,
+    size_t len, u_char *hex)
+{
+    u_char  mac[NGX_HTTP_PORTAL_TEMP_HASH / 2];
+
+    crypto_generichash(mac, sizeof(mac), temp, len, key,
+                       NGX_HTTP_PORTAL_KEY_LEN);
+    sodium_bin2hex((char *) hex, NGX_HTTP_PORTAL_TEMP_HASH + 1, mac,
+                   sizeof(mac));
 }
 
 

@@ -2,9 +2,10 @@
 /*
  * Portail Citoyen: the one flow that checks a secret against its Argon2id
  * hash, for logging in, answering the security question, changing the
- * password (and, later, agents' logins): the failure limits, the hash
- * checked on the thread pool (a dummy one for an unknown login, so that it
- * costs the same), the failure recorded, then the caller's next step.
+ * password (and, later, agents' logins): the attempt counted in PostgreSQL
+ * before anything is hashed (past the limits it needs a solved captcha),
+ * the hash checked on the thread pool (a dummy one for an unknown login,
+ * so that every path costs the same), then the caller's next step.
  */
 
 
@@ -49,6 +50,9 @@ struct ngx_http_portal_credentials_s {
     /* as typed, and the secret (NUL-terminated, at most SECRET_BYTES) */
     ngx_str_t                          login;
     ngx_str_t                          secret;
+    /* a captcha, needed past the limits (data NULL: none sent) */
+    ngx_str_t                          captcha_id;
+    ngx_str_t                          captcha_answer;
 
     /* right: the caller goes on; wrong (recorded already): it answers */
     ngx_http_portal_credentials_pt     granted;
@@ -62,6 +66,9 @@ struct ngx_http_portal_credentials_s {
     ngx_uint_t                         validated;
     /* the temporary password was the one typed */
     ngx_uint_t                         temp;
+
+    /* private: the attempt, as PostgreSQL numbered it */
+    ngx_str_t                          attempt;
 };
 
 
@@ -71,6 +78,18 @@ ngx_int_t ngx_http_portal_credentials_check(ngx_http_request_t *r,
 
 /* Argon2id with the portal's cost: in a pool thread only */
 ngx_int_t ngx_http_portal_credentials_hash(const char *secret, char *out);
+
+/*
+ * A temporary password: random letters and digits, and its keyed hash in
+ * hex (it is random: a keyed hash is enough, and costs nothing).  temp has
+ * room for NGX_HTTP_PORTAL_TEMP_LEN + 1, hex for NGX_HTTP_PORTAL_TEMP_HASH
+ * + 1.
+ */
+#define NGX_HTTP_PORTAL_TEMP_LEN   19
+#define NGX_HTTP_PORTAL_TEMP_HASH  64
+
+void ngx_http_portal_credentials_temp(ngx_http_request_t *r, u_char *temp,
+    u_char *hex);
 
 
 #endif /* _NGX_HTTP_PORTAL_CREDENTIALS_H_INCLUDED_ */

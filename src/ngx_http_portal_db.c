@@ -20,6 +20,7 @@
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_response.h"
+#include "ngx_http_portal_text.h"
 #include "ngx_http_portal_thread.h"
 
 
@@ -450,15 +451,24 @@ ngx_int_t
 ngx_http_portal_db_error(ngx_http_request_t *r,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    char  *state, *message;
+    u_char  escaped[512], *p;
+    char   *state, *message, *text;
 
     if (status == NGX_HTTP_PORTAL_DB_OK && res) {
         state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
+        /* the message may quote a value a client sent */
+
+        text = message ? message : "?";
+        p = ngx_http_portal_text_escape_to(escaped,
+                                           escaped + sizeof(escaped),
+                                           (u_char *) text,
+                                           ngx_strlen(text));
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "portal: PostgreSQL error %s: %s",
-                      state ? state : "?", message ? message : "?");
+                      "portal: PostgreSQL error %s: %*s",
+                      state ? state : "?", p - escaped, escaped);
 
         return ngx_http_portal_response_internal(r);
     }
@@ -1600,6 +1610,14 @@ ngx_http_portal_db_notice(void *arg, const char *message)
 {
     ngx_http_portal_db_pool_t *pool = arg;
 
-    ngx_log_error(NGX_LOG_INFO, pool->log, 0, "portal: PostgreSQL: %s",
-                  message);
+    u_char  text[512], *p;
+
+    /* a notice may quote a value a client sent */
+
+    p = ngx_http_portal_text_escape_to(text, text + sizeof(text),
+                                       (u_char *) message,
+                                       ngx_strlen(message));
+
+    ngx_log_error(NGX_LOG_INFO, pool->log, 0, "portal: PostgreSQL: %*s",
+                  p - text, text);
 }

@@ -43,12 +43,23 @@ static ngx_http_portal_fault_t  ngx_http_portal_document_missing = {
 };
 
 
+/* 20 documents and 50 MiB per account */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_document_errors[] = {
+
+    { "P0001", "documents_limit", NGX_HTTP_UNPROCESSABLE_ENTITY,
+      "limit_reached", NGX_HTTP_PORTAL_M_DOCUMENTS_LIMIT, NULL, NULL, 0 },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+
 /* the content is a binary parameter: no escaping, no doubling in size */
 
 static ngx_http_portal_resource_t  ngx_http_portal_document_add = {
     { "portal_document_add",
       "SELECT portal.document_add($1, $2, $3, $4, $5, $6)", 6, 0 },
-    NGX_HTTP_CREATED, NULL, NULL, 0
+    NGX_HTTP_CREATED, NULL, ngx_http_portal_document_errors, 0
 };
 
 static ngx_http_portal_resource_t  ngx_http_portal_document_list = {

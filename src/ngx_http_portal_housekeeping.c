@@ -2,7 +2,8 @@
 /*
  * Portail Citoyen: housekeeping.  Every worker of every host has the
  * timer, each portal_housekeeping_interval; portal.housekeeping() lets one
- * run at a time (an advisory lock) and does the work in PostgreSQL.
+ * of them an interval do the work, in PostgreSQL, with or without mail
+ * delivery.
  */
 
 
@@ -19,6 +20,8 @@ typedef struct {
     ngx_event_t                   tick;
     ngx_http_portal_db_query_t    query;
     ngx_http_portal_main_conf_t  *conf;
+    u_char                        interval[NGX_INT_T_LEN];
+    size_t                        interval_len;
 } ngx_http_portal_housekeeping_t;
 
 
@@ -27,10 +30,12 @@ static void ngx_http_portal_housekeeping_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 
 
+/* once per interval across workers and hosts: the interval in ms */
+
 static ngx_http_portal_sql_t  ngx_http_portal_housekeeping_sql = {
     "portal_housekeeping",
-    "SELECT portal.housekeeping()",
-    0, 0
+    "SELECT portal.housekeeping($1::bigint * interval '1 millisecond')",
+    1, 0
 };
 
 
@@ -46,6 +51,9 @@ ngx_http_portal_housekeeping_init(ngx_cycle_t *cycle,
     }
 
     hk->conf = pmcf;
+    hk->interval_len = ngx_sprintf(hk->interval, "%M",
+                                   pmcf->housekeeping_interval)
+                       - hk->interval;
     hk->tick.handler = ngx_http_portal_housekeeping_tick;
     hk->tick.data = hk;
     hk->tick.log = cycle->log;
@@ -73,6 +81,9 @@ ngx_http_portal_housekeeping_tick(ngx_event_t *ev)
     hk->query.sql = &ngx_http_portal_housekeeping_sql;
     hk->query.handler = ngx_http_portal_housekeeping_done;
     hk->query.data = hk;
+
+    ngx_http_portal_db_param(&hk->query, (char *) hk->interval,
+                             hk->interval_len);
 
     if (ngx_http_portal_db_run(&hk->query) != NGX_OK) {
         ngx_add_timer(&hk->tick, hk->conf->housekeeping_interval);

@@ -1,7 +1,8 @@
 
 /*
  * Portail Citoyen: housekeeping: what the portal keeps no longer than it
- * needs (spent captchas, old failures) goes, on a timer of its own.
+ * needs (spent captchas, old failures, delivered mail after 90 days) goes,
+ * on a timer of its own.
  */
 
 

@@ -1,9 +1,14 @@
 
 /*
- * Portail Citoyen: the body phase.  A JSON route's body is read whole,
- * parsed with jansson, and kept in ctx->json for the route's checks; the
- * body of a route that takes none is discarded; an upload's is left to
- * its handler, which streams it.
+ * Portail Citoyen: the body phase.  A JSON route's body is read, at most
+ * portal_json_max_size of it (413 otherwise, before anything is read when
+ * the length is announced), parsed with jansson, and kept in ctx->json for
+ * the route's checks; the body of a route that takes none is discarded; an
+ * upload's is left to its handler, which streams it.
+ *
+ * The body is read unbuffered, piece by piece into one buffer of the
+ * request's pool: a chunked body is stopped at the limit too, whatever
+ * client_max_body_size allows, and nothing goes to a temporary file.
  */
 
 
@@ -18,17 +23,30 @@
 #include "ngx_http_portal_router.h"
 
 
-static void ngx_http_portal_json_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_portal_json_text(ngx_http_request_t *r,
-    ngx_str_t *body);
+typedef struct {
+    u_char                     *data;
+    size_t                      len;
+    size_t                      max;
+} ngx_http_portal_json_body_t;
+
+
+static void ngx_http_portal_json_first(ngx_http_request_t *r);
+static void ngx_http_portal_json_more(ngx_http_request_t *r);
+static ngx_int_t ngx_http_portal_json_take(ngx_http_request_t *r,
+    ngx_http_portal_json_body_t *body);
+static void ngx_http_portal_json_parse(ngx_http_request_t *r,
+    ngx_http_portal_json_body_t *body);
+static ngx_int_t ngx_http_portal_json_too_large(ngx_http_request_t *r);
 static void ngx_http_portal_json_free(void *data);
 
 
 ngx_int_t
 ngx_http_portal_json_phase(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
 {
-    ngx_int_t   rc;
-    ngx_str_t  *type;
+    ngx_int_t                     rc;
+    ngx_str_t                    *type;
+    ngx_http_portal_json_body_t  *body;
+    ngx_http_portal_loc_conf_t   *plcf;
 
     switch (ctx->route->body) {
 
@@ -67,9 +85,34 @@ ngx_http_portal_json_phase(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
                                               NGX_HTTP_PORTAL_M_JSON_TYPE);
     }
 
-    r->request_body_in_single_buf = 1;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_portal_json_body);
+    /* no need to read what cannot fit */
+
+    if (r->headers_in.content_length_n > (off_t) plcf->json_max_size) {
+
+        /* no "100 Continue": the client need not send it at all */
+        r->expect_tested = 1;
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_portal_json_too_large(r);
+    }
+
+    body = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_json_body_t));
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->max = plcf->json_max_size;
+    ctx->data = body;
+
+    r->request_body_no_buffering = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_portal_json_first);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -79,29 +122,133 @@ ngx_http_portal_json_phase(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
 }
 
 
+/* the first pieces have come, or the whole body */
+
 static void
-ngx_http_portal_json_body(ngx_http_request_t *r)
+ngx_http_portal_json_first(ngx_http_request_t *r)
 {
-    ngx_str_t               body;
+    r->read_event_handler = ngx_http_portal_json_more;
+
+    ngx_http_portal_json_more(r);
+}
+
+
+/*
+ * Reads what the client sent, as long as it comes: nginx stops reading
+ * when its buffer is full, and waits for it to be taken before it reads
+ * on (the events are edge-triggered: it is read now, or never).
+ */
+
+static void
+ngx_http_portal_json_more(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_portal_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    for ( ;; ) {
+
+        if (ngx_http_portal_json_take(r, ctx->data) != NGX_OK) {
+            return;
+        }
+
+        if (!r->reading_body) {
+            ngx_http_portal_json_parse(r, ctx->data);
+            return;
+        }
+
+        rc = ngx_http_read_unbuffered_request_body(r);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            ngx_http_finalize_request(r, rc);
+            return;
+        }
+
+        if (rc == NGX_AGAIN && r->request_body->bufs == NULL) {
+            /* nothing more for now: the next read event */
+            return;
+        }
+    }
+}
+
+
+/*
+ * What was read so far, appended to the body: NGX_OK; otherwise the
+ * request is finished (413, or an error).
+ */
+
+static ngx_int_t
+ngx_http_portal_json_take(ngx_http_request_t *r,
+    ngx_http_portal_json_body_t *body)
+{
+    size_t        size;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL) {
+        return NGX_OK;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+            continue;
+        }
+
+        size = b->last - b->pos;
+
+        if (size > body->max - body->len) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "portal: a JSON body over portal_json_max_size"
+                          " (%uz) refused", body->max);
+
+            ngx_http_finalize_request(r, ngx_http_portal_json_too_large(r));
+            return NGX_DONE;
+        }
+
+        if (body->data == NULL) {
+            body->data = ngx_pnalloc(r->pool, body->max + 1);
+            if (body->data == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return NGX_ERROR;
+            }
+        }
+
+        ngx_memcpy(body->data + body->len, b->pos, size);
+        body->len += size;
+
+        /* consumed: nginx may use the buffer for what comes next */
+        b->pos = b->last;
+    }
+
+    r->request_body->bufs = NULL;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_portal_json_parse(ngx_http_request_t *r,
+    ngx_http_portal_json_body_t *body)
+{
     json_t                 *json;
     json_error_t            err;
     ngx_pool_cleanup_t     *cln;
     ngx_http_portal_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    ctx->data = NULL;
 
-    if (ngx_http_portal_json_text(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    json = json_loadb((char *) body.data, body.len,
+    json = json_loadb(body->data ? (char *) body->data : "", body->len,
                       JSON_REJECT_DUPLICATES, &err);
 
     if (json == NULL || !json_is_object(json)) {
         json_decref(json);
         ngx_http_finalize_request(r,
-            ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
+            ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "bad_json",
                                            NGX_HTTP_PORTAL_M_BAD_JSON));
         return;
     }
@@ -121,63 +268,13 @@ ngx_http_portal_json_body(ngx_http_request_t *r)
 }
 
 
-/* the whole body in one buffer of the request's pool */
-
 static ngx_int_t
-ngx_http_portal_json_text(ngx_http_request_t *r, ngx_str_t *body)
+ngx_http_portal_json_too_large(ngx_http_request_t *r)
 {
-    u_char       *p;
-    off_t         len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = (u_char *) "";
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, (size_t) len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, (size_t) (b->file_last
-                                                    - b->file_pos),
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-            continue;
-        }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
-    }
-
-    *p = '\0';
-    body->len = p - body->data;
-
-    return NGX_OK;
+    return ngx_http_portal_response_error(r,
+                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          "too_large",
+                                          NGX_HTTP_PORTAL_M_TOO_LARGE);
 }
 
 

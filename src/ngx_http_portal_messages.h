@@ -24,6 +24,15 @@
     "Le corps de la requête n'est pas un objet JSON valide."
 #define NGX_HTTP_PORTAL_M_INTERNAL                                           \
     "Une erreur interne est survenue. Merci de réessayer plus tard."
+#define NGX_HTTP_PORTAL_M_TOO_LARGE                                          \
+    "La requête dépasse la taille autorisée."
+#define NGX_HTTP_PORTAL_M_TOO_MANY_REQUESTS                                  \
+    "Trop de demandes : patientez quelques instants."
+#define NGX_HTTP_PORTAL_M_BAD_COOKIE                                         \
+    "Votre navigateur a envoyé deux cookies du même nom : fermez-le, puis"   \
+    " reconnectez-vous."
+#define NGX_HTTP_PORTAL_M_BUSY                                               \
+    "Le service est très sollicité : réessayez dans un instant."
 #define NGX_HTTP_PORTAL_M_DB_UNAVAILABLE                                     \
     "Le service est momentanément indisponible. Merci de réessayer dans"     \
     " quelques instants."
@@ -50,10 +59,20 @@
 /* the captcha */
 
 #define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG                                      \
-    "Le texte recopié ne correspond pas à l'image, ou l'image a expiré."
+    "Le texte recopié ne correspond pas à l'image."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG_FIELD                                \
     "Le texte recopié ne correspond pas à l'image : recopiez le nouveau"     \
     " cryptogramme."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED                                    \
+    "L'image a expiré : elle n'est valable que 10 minutes."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED_FIELD                              \
+    "L'image a expiré : recopiez le texte de la nouvelle image."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_REQUIRED                                   \
+    "Trop d'essais infructueux : recopiez le texte de l'image pour"          \
+    " continuer."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_FETCHES                                    \
+    "Cette image a déjà été demandée plusieurs fois : demandez-en une"       \
+    " nouvelle."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_GONE                                       \
     "Ce code de vérification a expiré ou a déjà servi : demandez-en un"      \
     " nouveau."
@@ -115,6 +134,13 @@
     "Le prénom et le nom doivent contenir des lettres."
 #define NGX_HTTP_PORTAL_M_NOTHING_TO_CHANGE                                  \
     "Rien à modifier : envoyez « holder » ou « contact_mode »."
+#define NGX_HTTP_PORTAL_M_EMAIL_PASSWORD                                     \
+    "Saisissez votre mot de passe actuel pour changer d'adresse"             \
+    " électronique."
+#define NGX_HTTP_PORTAL_M_MEMBERS_LIMIT                                      \
+    "Votre foyer compte déjà 20 membres : c'est le nombre maximal."
+#define NGX_HTTP_PORTAL_M_LIMIT_REACHED                                      \
+    "La limite est atteinte : rien n'a été ajouté."
 
 
 /* passwords */
@@ -151,6 +177,9 @@
 #define NGX_HTTP_PORTAL_M_RESET_SENT                                         \
     "Si la réponse est juste, un courriel vous apporte un mot de passe"      \
     " temporaire, valable 30 minutes."
+#define NGX_HTTP_PORTAL_M_QUESTIONS_LIMIT                                    \
+    "Trop de questions demandées depuis votre connexion : réessayez dans"    \
+    " un quart d'heure."
 
 
 /* documents */
@@ -176,6 +205,9 @@
     "Le document doit être un PDF, une image JPEG ou PNG."
 #define NGX_HTTP_PORTAL_M_FILE_TOO_LARGE                                     \
     "Le document dépasse la taille maximale de %uz %s."
+#define NGX_HTTP_PORTAL_M_DOCUMENTS_LIMIT                                    \
+    "Votre compte a déjà 20 documents ou 50 Mo de documents : supprimez-en"  \
+    " un avant d'en déposer un autre."
 
 
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

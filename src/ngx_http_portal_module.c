@@ -25,6 +25,7 @@
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
 
@@ -48,11 +49,14 @@ static char *ngx_http_portal_check_font(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_portal_check_positive_size(ngx_conf_t *cf, void *post,
+    void *data);
 static void *ngx_http_portal_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_portal_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_portal_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_portal_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_portal_init_process(ngx_cycle_t *cycle);
 static void ngx_http_portal_exit_process(ngx_cycle_t *cycle);
@@ -83,6 +87,10 @@ static ngx_conf_post_t  ngx_http_portal_positive_sec_post = {
     ngx_http_portal_check_positive_sec
 };
 
+static ngx_conf_post_t  ngx_http_portal_positive_size_post = {
+    ngx_http_portal_check_positive_size
+};
+
 
 /* the citizen API: its resources, and what runs before their handlers */
 
@@ -97,7 +105,7 @@ static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
 };
 
 static ngx_http_portal_handler_pt  ngx_http_portal_citizen_phases[] = {
-    ngx_http_portal_cookie_csrf_phase,
+    ngx_http_portal_cookie_phase,
     ngx_http_portal_json_phase,
     ngx_http_portal_session_phase,
     NULL
@@ -112,7 +120,7 @@ static ngx_http_portal_route_t  *ngx_http_portal_agent_routes[] = {
 };
 
 static ngx_http_portal_handler_pt  ngx_http_portal_agent_phases[] = {
-    ngx_http_portal_cookie_csrf_phase,
+    ngx_http_portal_cookie_phase,
     ngx_http_portal_json_phase,
     NULL
 };
@@ -180,7 +188,14 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_portal_thread_pool,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_portal_main_conf_t, threads),
+      NULL },
+
+    { ngx_string("portal_captcha_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, captcha_threads),
       NULL },
 
     { ngx_string("portal_captcha_font"),
@@ -247,6 +262,14 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       offsetof(ngx_http_portal_loc_conf_t, upload_max_size),
       NULL },
 
+    { ngx_string("portal_json_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF
+                        |NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, json_max_size),
+      &ngx_http_portal_positive_size_post },
+
     { ngx_string("portal_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_portal_api,
@@ -259,7 +282,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_portal_module_ctx = {
-    ngx_http_portal_session_variables,     /* preconfiguration */
+    ngx_http_portal_preconfiguration,      /* preconfiguration */
     ngx_http_portal_postconfiguration,     /* postconfiguration */
 
     ngx_http_portal_create_main_conf,      /* create main configuration */
@@ -440,21 +463,23 @@ done:
 static char *
 ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_portal_main_conf_t *pmcf = conf;
+    ngx_http_portal_threads_t  *t;
 
     ngx_str_t  *value;
 
-    if (pmcf->thread_pool) {
+    t = (ngx_http_portal_threads_t *) ((u_char *) conf + cmd->offset);
+
+    if (t->pool) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    pmcf->thread_pool_name = value[1];
+    t->name = value[1];
 
     /* an unknown name fails at init with "unknown thread pool" and line */
 
-    pmcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
-    if (pmcf->thread_pool == NULL) {
+    t->pool = ngx_thread_pool_add(cf, &value[1]);
+    if (t->pool == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -531,6 +556,19 @@ ngx_http_portal_check_positive_sec(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+static char *
+ngx_http_portal_check_positive_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    if (*size == 0) {
+        return "must be more than 0";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_portal_create_main_conf(ngx_conf_t *cf)
 {
@@ -546,8 +584,8 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
      *
      *     pmcf->db = { 0, NULL };
      *     pmcf->secret_file = { 0, NULL };
-     *     pmcf->thread_pool_name = { 0, NULL };
-     *     pmcf->thread_pool = NULL;
+     *     pmcf->threads.name = { 0, NULL };
+     *     pmcf->threads.pool = NULL;
      *     pmcf->api_file = NULL;
      *     pmcf->db_pool = NULL;
      */
@@ -613,12 +651,16 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
                       " has the same answer, which is for tests only");
     }
 
-    if (pmcf->thread_pool == NULL) {
-        pmcf->thread_pool_name = default_pool;
-        pmcf->thread_pool = ngx_thread_pool_add(cf, &default_pool);
-        if (pmcf->thread_pool == NULL) {
+    if (pmcf->threads.pool == NULL) {
+        pmcf->threads.name = default_pool;
+        pmcf->threads.pool = ngx_thread_pool_add(cf, &default_pool);
+        if (pmcf->threads.pool == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (pmcf->captcha_threads.pool == NULL) {
+        pmcf->captcha_threads = pmcf->threads;
     }
 
     return NGX_CONF_OK;
@@ -644,6 +686,7 @@ ngx_http_portal_create_loc_conf(ngx_conf_t *cf)
     plcf->api = NGX_CONF_UNSET_UINT;
     plcf->cookie_secure = NGX_CONF_UNSET;
     plcf->upload_max_size = NGX_CONF_UNSET_SIZE;
+    plcf->json_max_size = NGX_CONF_UNSET_SIZE;
 
     return plcf;
 }
@@ -660,6 +703,9 @@ ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
     ngx_conf_merge_size_value(conf->upload_max_size, prev->upload_max_size,
                               10 * 1024 * 1024);
+
+    ngx_conf_merge_size_value(conf->json_max_size, prev->json_max_size,
+                              64 * 1024);
 
     if (conf->upload_max_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -678,6 +724,21 @@ ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* $portal_login, $portal_nosniff */
+
+static ngx_int_t
+ngx_http_portal_preconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_portal_session_variables(cf) != NGX_OK
+        || ngx_http_portal_response_variables(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -722,11 +783,15 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    pmcf->thread_pool = ngx_thread_pool_get(cycle, &pmcf->thread_pool_name);
-    if (pmcf->thread_pool == NULL) {
+    pmcf->threads.pool = ngx_thread_pool_get(cycle, &pmcf->threads.name);
+    pmcf->captcha_threads.pool = ngx_thread_pool_get(cycle,
+                                                &pmcf->captcha_threads.name);
+
+    if (pmcf->threads.pool == NULL || pmcf->captcha_threads.pool == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "thread pool \"%V\" not found",
-                      &pmcf->thread_pool_name);
+                      pmcf->threads.pool ? &pmcf->captcha_threads.name
+                                         : &pmcf->threads.name);
         return NGX_ERROR;
     }
 

@@ -62,6 +62,13 @@ typedef struct ngx_http_portal_ctx_s      ngx_http_portal_ctx_t;
 typedef struct ngx_http_portal_route_s    ngx_http_portal_route_t;
 
 
+/* a thread pool of nginx's, by its name */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_thread_pool_t          *pool;
+} ngx_http_portal_threads_t;
+
+
 typedef struct {
     ngx_str_t                   db;
     ngx_uint_t                  db_pool_size;
@@ -73,8 +80,9 @@ typedef struct {
 
     time_t                      session_timeout;
 
-    ngx_str_t                   thread_pool_name;
-    ngx_thread_pool_t          *thread_pool;
+    /* hashing, PDF; captchas' pictures and sounds (the same by default) */
+    ngx_http_portal_threads_t   threads;
+    ngx_http_portal_threads_t   captcha_threads;
 
     ngx_str_t                   captcha_font;
     ngx_str_t                   captcha_test_answer;
@@ -99,6 +107,7 @@ typedef struct {
     ngx_flag_t                  cookie_secure;
     ngx_str_t                   public_url;
     size_t                      upload_max_size;
+    size_t                      json_max_size;
 } ngx_http_portal_loc_conf_t;
 
 
@@ -142,6 +151,12 @@ struct ngx_http_portal_ctx_s {
     ngx_http_portal_session_t   session;
     unsigned                    has_session:1;
     unsigned                    auth:1;
+
+    /* the answer carries X-Content-Type-Options already */
+    unsigned                    nosniff:1;
+
+    /* a new anti-CSRF cookie's value, set by this answer */
+    ngx_str_t                   csrf;
 
     /* per handler: its checked input, its state */
     void                       *input;

@@ -63,6 +63,8 @@ static void ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
 static void ngx_http_portal_outbox_write(void *data);
 static u_char *ngx_http_portal_outbox_header(u_char *p, const char *name,
     const char *value, ngx_uint_t encode);
+static u_char *ngx_http_portal_outbox_address(u_char *p, const char *name,
+    const char *value);
 static void ngx_http_portal_outbox_written(ngx_http_request_t *r,
     void *data);
 static void ngx_http_portal_outbox_settled(ngx_http_portal_db_query_t *q,
@@ -311,8 +313,8 @@ ngx_http_portal_outbox_write(void *data)
                     wday[tm.ngx_tm_wday], tm.ngx_tm_mday,
                     mon[tm.ngx_tm_mon - 1], tm.ngx_tm_year, tm.ngx_tm_hour,
                     tm.ngx_tm_min, tm.ngx_tm_sec);
-    p = ngx_http_portal_outbox_header(p, "From", mail->from, 0);
-    p = ngx_http_portal_outbox_header(p, "To", mail->recipient, 0);
+    p = ngx_http_portal_outbox_address(p, "From", mail->from);
+    p = ngx_http_portal_outbox_address(p, "To", mail->recipient);
     p = ngx_http_portal_outbox_header(p, "Subject", mail->subject, 1);
 
     randombytes_buf(rnd, sizeof(rnd));
@@ -405,6 +407,73 @@ ngx_http_portal_outbox_header(u_char *p, const char *name, const char *value,
         for (s = value; *s; s++) {
             *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
         }
+    }
+
+    *p++ = '\n';
+
+    return p;
+}
+
+
+/*
+ * An address header: "Name <address>" or an address alone.  The address
+ * is ASCII (checked when it was given, the domain in punycode); a name
+ * with accents ("Mairie de Saint-Étienne") becomes an encoded-word, so
+ * that every header stays ASCII.
+ */
+
+static u_char *
+ngx_http_portal_outbox_address(u_char *p, const char *name,
+    const char *value)
+{
+    u_char      *start;
+    size_t       len;
+    ngx_str_t    src, dst;
+    const char  *lt, *s, *end;
+
+    lt = ngx_strchr(value, '<');
+
+    if (lt == NULL) {
+        return ngx_http_portal_outbox_header(p, name, value, 0);
+    }
+
+    end = lt;
+
+    while (end > value && end[-1] == ' ') {
+        end--;
+    }
+
+    p = ngx_sprintf(p, "%s: ", name);
+    start = p;
+
+    for (s = value; s < end; s++) {
+        if ((u_char) *s >= 0x80) {
+            break;
+        }
+    }
+
+    if (s < end) {
+        len = end - value;
+
+        src.data = (u_char *) value;
+        src.len = len;
+
+        p = ngx_cpymem(p, "=?UTF-8?B?", sizeof("=?UTF-8?B?") - 1);
+        dst.data = p;
+        ngx_encode_base64(&dst, &src);
+        p += dst.len;
+        p = ngx_cpymem(p, "?= ", 3);
+
+    } else {
+        p = ngx_cpymem(p, value, end - value);
+
+        if (p > start) {
+            *p++ = ' ';
+        }
+    }
+
+    for (s = lt; *s; s++) {
+        *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
     }
 
     *p++ = '\n';

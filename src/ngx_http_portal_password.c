@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_check.h"
 #include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_credentials.h"
@@ -33,13 +34,11 @@
 #include "ngx_http_portal_thread.h"
 
 
-/* 16 letters and digits that cannot be mistaken, in groups of 4 */
-#define NGX_HTTP_PORTAL_TEMP_LEN  19
-
-
 typedef struct {
     ngx_str_t                       login;
     ngx_str_t                       answer;
+    ngx_str_t                       captcha_id;
+    ngx_str_t                       captcha_answer;
 } ngx_http_portal_reset_input_t;
 
 
@@ -47,14 +46,15 @@ typedef struct {
     ngx_str_t                       current;
     ngx_str_t                       fresh;
     ngx_str_t                       confirm;
+    ngx_str_t                       captcha_id;
+    ngx_str_t                       captcha_answer;
 } ngx_http_portal_change_input_t;
 
 
-/* a new password (a change) or a temporary one (a reset), hashed */
+/* a new password, hashed */
 typedef struct {
     char                            fresh[NGX_HTTP_PORTAL_SECRET_BYTES + 1];
     char                            hash[crypto_pwhash_STRBYTES];
-    ngx_uint_t                      make_temp;
     ngx_uint_t                      ok;
 } ngx_http_portal_password_job_t;
 
@@ -68,8 +68,6 @@ static ngx_int_t ngx_http_portal_password_reset_handler(
     ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_password_reset_granted(
     ngx_http_request_t *r, ngx_http_portal_credentials_t *cr);
-static void ngx_http_portal_password_reset_hashed(ngx_http_request_t *r,
-    void *data);
 static void ngx_http_portal_password_reset_done(
     ngx_http_portal_db_query_t *q, ngx_http_portal_db_status_e status,
     PGresult *res);
@@ -129,6 +127,17 @@ static const ngx_http_portal_field_t  ngx_http_portal_reset_fields[] = {
       (ngx_int_t) offsetof(ngx_http_portal_reset_input_t, answer),
       NGX_HTTP_PORTAL_M_RESET_ANSWER, NULL },
 
+    /* past the failure limits */
+
+    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_reset_input_t, captcha_id),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
+
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
+      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_reset_input_t, captcha_answer),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+
     NGX_HTTP_PORTAL_FIELDS_END
 };
 
@@ -148,14 +157,37 @@ static const ngx_http_portal_field_t  ngx_http_portal_change_fields[] = {
       (ngx_int_t) offsetof(ngx_http_portal_change_input_t, confirm),
       NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM, NULL },
 
+    /* past the failure limits */
+
+    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_change_input_t, captcha_id),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
+
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
+      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_change_input_t, captcha_answer),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+
     NGX_HTTP_PORTAL_FIELDS_END
 };
 
 
+/* questions are limited per address: they tell accounts apart */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_question_errors[] = {
+
+    { "P0001", "question_limit", NGX_HTTP_TOO_MANY_REQUESTS,
+      "too_many_requests", NGX_HTTP_PORTAL_M_QUESTIONS_LIMIT, NULL, NULL,
+      900 },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+
 static ngx_http_portal_resource_t  ngx_http_portal_question_resource = {
-    { "portal_password_question", "SELECT portal.password_question($1)",
-      1, 0 },
-    NGX_HTTP_OK, NULL, NULL, 0
+    { "portal_password_question",
+      "SELECT portal.password_question($1, $2, $3)", 3, 0 },
+    NGX_HTTP_OK, NULL, ngx_http_portal_question_errors, 0
 };
 
 static ngx_http_portal_sql_t  ngx_http_portal_reset_grant_sql = {
@@ -365,8 +397,11 @@ static ngx_int_t
 ngx_http_portal_password_question_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
+    u_char                   *lower, *decoy;
+    u_char                    key[NGX_HTTP_PORTAL_KEY_LEN], mac[8];
+    uint32_t                  n;
     ngx_int_t                 rc;
-    ngx_str_t                 login;
+    ngx_str_t                 login, params[3];
     ngx_http_portal_check_t   ck;
 
     ngx_str_null(&login);
@@ -384,9 +419,35 @@ ngx_http_portal_password_question_handler(ngx_http_request_t *r,
         return rc;
     }
 
+    /*
+     * An unknown login gets a decoy question, the same every time: the
+     * number it is taken by comes from a keyed MAC of the login, which
+     * nobody can compute without portal_secret_file.
+     */
+
+    lower = ngx_pnalloc(r->pool, login.len);
+    decoy = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (lower == NULL || decoy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_strlow(lower, login.data, login.len);
+
+    ngx_http_portal_cookie_key(r, "portal question", key);
+    crypto_generichash(mac, sizeof(mac), lower, login.len, key, sizeof(key));
+    sodium_memzero(key, sizeof(key));
+
+    n = ((uint32_t) mac[0] << 24) | ((uint32_t) mac[1] << 16)
+        | ((uint32_t) mac[2] << 8) | mac[3];
+
+    params[0] = login;
+    params[1].data = decoy;
+    params[1].len = ngx_sprintf(decoy, "%uD", n) - decoy;
+    params[2] = r->connection->addr_text;
+
     return ngx_http_portal_resource_run(r,
                                         &ngx_http_portal_question_resource,
-                                        &login, 1);
+                                        params, 3);
 }
 
 
@@ -440,6 +501,8 @@ ngx_http_portal_password_reset_handler(ngx_http_request_t *r,
     cr->kind = &ngx_http_portal_credentials_answer;
     cr->login = in->login;
     cr->secret = folded;
+    cr->captcha_id = in->captcha_id;
+    cr->captcha_answer = in->captcha_answer;
     cr->granted = ngx_http_portal_password_reset_granted;
     cr->refused = ngx_http_portal_password_reset_reply;
 
@@ -451,55 +514,41 @@ static ngx_int_t
 ngx_http_portal_password_reset_granted(ngx_http_request_t *r,
     ngx_http_portal_credentials_t *cr)
 {
-    ngx_http_portal_ctx_t  *ctx;
+    u_char                      *temp, *hex;
+    ngx_http_portal_ctx_t       *ctx;
+    ngx_http_portal_db_query_t  *q;
+    ngx_http_portal_loc_conf_t  *plcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     ctx->data = cr;
-
-    return ngx_http_portal_password_post(r, NULL,
-                                         ngx_http_portal_password_reset_hashed);
-}
-
-
-static void
-ngx_http_portal_password_reset_hashed(ngx_http_request_t *r, void *data)
-{
-    ngx_http_portal_password_job_t *job = data;
-
-    ngx_http_portal_ctx_t          *ctx;
-    ngx_http_portal_db_query_t     *q;
-    ngx_http_portal_loc_conf_t     *plcf;
-    ngx_http_portal_credentials_t  *cr;
-
-    if (r == NULL) {
-        return;
-    }
-
-    if (!job->ok) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    cr = ctx->data;
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    temp = ngx_pnalloc(r->pool, NGX_HTTP_PORTAL_TEMP_LEN + 1);
+    hex = ngx_pnalloc(r->pool, NGX_HTTP_PORTAL_TEMP_HASH + 1);
+    if (temp == NULL || hex == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_credentials_temp(r, temp, hex);
 
     q = ngx_http_portal_db_query(r, &ngx_http_portal_reset_grant_sql,
                                  ngx_http_portal_password_reset_done);
     if (q == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        ngx_explicit_memzero(temp, NGX_HTTP_PORTAL_TEMP_LEN);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* copied by ngx_http_portal_db_param(): the job goes after this */
-
     ngx_http_portal_db_param(q, (char *) cr->id, 36);
-    ngx_http_portal_db_param(q, job->hash, ngx_strlen(job->hash));
-    ngx_http_portal_db_param(q, job->fresh, ngx_strlen(job->fresh));
+    ngx_http_portal_db_param(q, (char *) hex, NGX_HTTP_PORTAL_TEMP_HASH);
+    ngx_http_portal_db_param(q, (char *) temp, NGX_HTTP_PORTAL_TEMP_LEN);
     ngx_http_portal_db_param(q, (char *) plcf->public_url.data,
                              plcf->public_url.len);
 
-    ngx_http_portal_db_next(q);
+    /* the parameter is a copy: the temporary password lives there only */
+
+    ngx_explicit_memzero(temp, NGX_HTTP_PORTAL_TEMP_LEN);
+
+    return ngx_http_portal_db_suspend(q);
 }
 
 
@@ -628,6 +677,8 @@ ngx_http_portal_password_change_handler(ngx_http_request_t *r,
     cr->kind = &ngx_http_portal_credentials_current;
     cr->login = ctx->session.login;
     cr->secret = in->current;
+    cr->captcha_id = in->captcha_id;
+    cr->captcha_answer = in->captcha_answer;
     cr->granted = ngx_http_portal_password_change_granted;
     cr->refused = ngx_http_portal_password_change_refused;
 
@@ -732,10 +783,7 @@ ngx_http_portal_password_change_done(ngx_http_portal_db_query_t *q,
 }
 
 
-/*
- * Hashes a new password (fresh), or makes a temporary one (fresh NULL),
- * on the thread pool; returns as a handler does.
- */
+/* hashes a new password on the thread pool; returns as a handler does */
 
 static ngx_int_t
 ngx_http_portal_password_post(ngx_http_request_t *r, ngx_str_t *fresh,
@@ -749,12 +797,7 @@ ngx_http_portal_password_post(ngx_http_request_t *r, ngx_str_t *fresh,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (fresh) {
-        ngx_cpystrn((u_char *) job->fresh, fresh->data, sizeof(job->fresh));
-
-    } else {
-        job->make_temp = 1;
-    }
+    ngx_cpystrn((u_char *) job->fresh, fresh->data, sizeof(job->fresh));
 
     return ngx_http_portal_thread_suspend(r, job,
                                           ngx_http_portal_password_work,
@@ -766,21 +809,6 @@ static void
 ngx_http_portal_password_work(void *data)
 {
     ngx_http_portal_password_job_t *job = data;
-
-    ngx_uint_t  i;
-
-    static const char  alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
-
-    if (job->make_temp) {
-        for (i = 0; i < NGX_HTTP_PORTAL_TEMP_LEN; i++) {
-            job->fresh[i] = (i % 5 == 4)
-                            ? '-'
-                            : alphabet[randombytes_uniform(
-                                           sizeof(alphabet) - 1)];
-        }
-
-        job->fresh[NGX_HTTP_PORTAL_TEMP_LEN] = '\0';
-    }
 
     job->ok = (ngx_http_portal_credentials_hash(job->fresh, job->hash)
                == NGX_OK);

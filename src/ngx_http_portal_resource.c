@@ -181,6 +181,7 @@ ngx_int_t
 ngx_http_portal_resource_error(ngx_http_request_t *r,
     const ngx_http_portal_sql_error_t *errors, PGresult *res)
 {
+    u_char                             *p;
     char                               *state, *constraint;
     json_t                             *fields;
     const ngx_http_portal_sql_error_t  *e;
@@ -202,6 +203,18 @@ ngx_http_portal_resource_error(ngx_http_request_t *r,
         }
 
         fields = NULL;
+
+        if (e->retry) {
+            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+            if (p == NULL
+                || ngx_http_portal_response_header(r, "Retry-After", p,
+                                       ngx_sprintf(p, "%ui", e->retry) - p)
+                   != NGX_OK)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return NGX_OK;
+            }
+        }
 
         if (e->field) {
             fields = json_pack("{s:s}", e->field, e->field_message);

@@ -31,10 +31,12 @@ typedef struct {
     /* a 422's field and what it says (NULL: no fields) */
     const char                         *field;
     const char                         *field_message;
+    /* a limit: Retry-After in seconds (0: none) */
+    ngx_uint_t                          retry;
 } ngx_http_portal_sql_error_t;
 
 #define NGX_HTTP_PORTAL_SQL_ERRORS_END                                       \
-    { NULL, NULL, 0, NULL, NULL, NULL, NULL }
+    { NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
 
 
 typedef struct {

@@ -23,10 +23,71 @@ typedef struct {
 
 
 static void ngx_http_portal_memory_free(void *data);
+static ngx_int_t ngx_http_portal_response_nosniff(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_str_t  ngx_http_portal_json_type =
     ngx_string("application/json; charset=utf-8");
+
+
+static ngx_http_variable_t  ngx_http_portal_response_vars[] = {
+
+    { ngx_string("portal_nosniff"), NULL,
+      ngx_http_portal_response_nosniff, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_portal_response_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_portal_response_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * $portal_nosniff: "nosniff", but empty for an answer of the module's,
+ * which carries the header already.  conf/portal-headers.conf adds
+ * X-Content-Type-Options with it to every answer of a server, once.
+ */
+
+static ngx_int_t
+ngx_http_portal_response_nosniff(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_portal_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    if (ctx && ctx->nosniff) {
+        v->len = 0;
+        v->data = (u_char *) "";
+
+    } else {
+        v->len = sizeof("nosniff") - 1;
+        v->data = (u_char *) "nosniff";
+    }
+
+    return NGX_OK;
+}
 
 
 ngx_int_t
@@ -54,8 +115,9 @@ ngx_int_t
 ngx_http_portal_response_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, const char *cache, ngx_buf_t *b)
 {
-    ngx_int_t    rc;
-    ngx_chain_t  out;
+    ngx_int_t               rc;
+    ngx_chain_t             out;
+    ngx_http_portal_ctx_t  *ctx;
 
     if (cache == NULL) {
         cache = "no-store";
@@ -71,13 +133,19 @@ ngx_http_portal_response_send(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_length_n = b->last - b->pos;
 
     if (ngx_http_portal_response_header(r, "Cache-Control", (u_char *) cache,
-                               ngx_strlen(cache))
+                                        ngx_strlen(cache))
         != NGX_OK
-        || ngx_http_portal_response_header_literal(r, "X-Content-Type-Options",
-                                          "nosniff")
+        || ngx_http_portal_response_header_literal(r,
+                                                   "X-Content-Type-Options",
+                                                   "nosniff")
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    if (ctx) {
+        ctx->nosniff = 1;
     }
 
     /* a body nobody read is not left in the connection */

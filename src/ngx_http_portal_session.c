@@ -17,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_check.h"
 #include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_credentials.h"
@@ -30,6 +31,8 @@
 typedef struct {
     ngx_str_t                          login;
     ngx_str_t                          password;
+    ngx_str_t                          captcha_id;
+    ngx_str_t                          captcha_answer;
 } ngx_http_portal_login_input_t;
 
 
@@ -85,6 +88,17 @@ static const ngx_http_portal_field_t  ngx_http_portal_login_fields[] = {
       (ngx_int_t) offsetof(ngx_http_portal_login_input_t, password),
       NGX_HTTP_PORTAL_M_PASSWORD, NULL },
 
+    /* past the failure limits */
+
+    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_login_input_t, captcha_id),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
+
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
+      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_login_input_t, captcha_answer),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+
     NGX_HTTP_PORTAL_FIELDS_END
 };
 
@@ -103,8 +117,8 @@ static ngx_http_portal_sql_t  ngx_http_portal_session_end_sql = {
 
 static ngx_http_portal_sql_t  ngx_http_portal_session_open_sql = {
     "portal_login_succeeded",
-    "SELECT portal.login_succeeded($1, $2)",
-    2, 0
+    "SELECT portal.login_succeeded($1)",
+    1, 0
 };
 
 
@@ -275,7 +289,7 @@ ngx_http_portal_session_send(ngx_http_request_t *r,
     json_t     *json;
     ngx_str_t   token;
 
-    if (ngx_http_portal_cookie_csrf_token(r, &token) != NGX_OK) {
+    if (ngx_http_portal_cookie_csrf_token(r, ctx, &token) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -334,13 +348,16 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     u_char                      *epoch;
     ngx_http_portal_db_query_t  *q;
 
-    if (ngx_http_portal_cookie_session_clear(r) != NGX_OK) {
+    if (ngx_http_portal_cookie_session_clear(r) != NGX_OK
+        || ngx_http_portal_cookie_csrf_renew(r, ctx) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->auth = 0;
 
-    if (ngx_http_portal_cookie_session(r, ctx) != NGX_OK) {
+    if (!ctx->has_session && ngx_http_portal_cookie_session(r, ctx) != NGX_OK)
+    {
         return ngx_http_portal_session_send(r, ctx);
     }
 
@@ -379,6 +396,7 @@ ngx_http_portal_session_ended(ngx_http_portal_db_query_t *q,
     }
 
     ctx->has_session = 0;
+    ctx->auth = 0;
 
     ngx_http_finalize_request(r, ngx_http_portal_session_send(r, ctx));
 }
@@ -417,6 +435,8 @@ ngx_http_portal_session_create_handler(ngx_http_request_t *r,
     cr->kind = &ngx_http_portal_credentials_login;
     cr->login = in->login;
     cr->secret = in->password;
+    cr->captcha_id = in->captcha_id;
+    cr->captcha_answer = in->captcha_answer;
     cr->granted = ngx_http_portal_session_granted;
     cr->refused = ngx_http_portal_session_refused;
 
@@ -446,7 +466,6 @@ ngx_http_portal_session_granted(ngx_http_request_t *r,
     }
 
     ngx_http_portal_db_param(q, (char *) cr->id, 36);
-    ngx_http_portal_db_param(q, cr->temp ? "t" : "f", 1);
 
     return ngx_http_portal_db_suspend(q);
 }
@@ -471,7 +490,8 @@ ngx_http_portal_session_opened(ngx_http_portal_db_query_t *q,
     if (ngx_http_portal_cookie_session_set(r, ctx->session.id,
                                            ctx->session.epoch,
                                            ctx->session.flags)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_portal_cookie_csrf_renew(r, ctx) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

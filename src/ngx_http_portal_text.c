@@ -9,11 +9,14 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <idn2.h>
+
 #include "ngx_http_portal_text.h"
 
 
 static ssize_t ngx_http_portal_utf8_count(const u_char *p, size_t len,
     ngx_uint_t lines);
+static ngx_uint_t ngx_http_portal_text_domain(const u_char *p, size_t len);
 static uint32_t ngx_http_portal_utf8_next(const u_char **p,
     const u_char *last);
 static const char *ngx_http_portal_fold_char(uint32_t ch, char *ascii);
@@ -360,45 +363,157 @@ ngx_http_portal_text_date(const char *s, ngx_uint_t past)
 }
 
 
-ngx_uint_t
-ngx_http_portal_text_email(const char *s)
+/*
+ * An address of RFC 5321 as people give one: a dot-atom local part of
+ * ASCII (no quoted string, no comment, no display name, no group), then a
+ * domain of two labels or more; a domain with accents goes to punycode
+ * (IDNA 2008), so that every header of every mail stays ASCII.
+ */
+
+ngx_int_t
+ngx_http_portal_text_email(ngx_pool_t *pool, const char *s, ngx_str_t *ascii)
 {
-    size_t       len;
-    ngx_uint_t   at, dot;
-    const char  *p;
+    int            rc;
+    char          *idn;
+    size_t         local, len;
+    u_char        *p;
+    const char    *at, *domain;
+    ngx_int_t      result;
+    ngx_uint_t     i, ascii_only;
 
-    len = ngx_strlen(s);
+    static u_char  atext[] = "!#$%&'*+-/=?^_`{|}~";
 
-    if (len < 3 || len > 254) {
-        return 0;
+    at = ngx_strchr(s, '@');
+
+    if (at == NULL || ngx_strchr(at + 1, '@') != NULL) {
+        return NGX_DECLINED;
     }
 
-    at = 0;
-    dot = 0;
+    local = at - s;
 
-    for (p = s; *p; p++) {
-        if ((u_char) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>'
-            || *p == '(' || *p == ')' || *p == ',' || *p == ';'
-            || *p == '"' || *p == '\\')
-        {
-            return 0;
-        }
+    if (local == 0 || local > 64 || s[0] == '.' || at[-1] == '.') {
+        return NGX_DECLINED;
+    }
 
-        if (*p == '@') {
-            if (at || p == s) {
-                return 0;
+    for (i = 0; i < local; i++) {
+        if (s[i] == '.') {
+            if (s[i + 1] == '.') {
+                return NGX_DECLINED;
             }
 
-            at = p - s;
             continue;
         }
 
-        if (at && *p == '.' && p[-1] != '@' && p[1] != '\0') {
-            dot = 1;
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9')
+              || ngx_strlchr(atext, atext + sizeof(atext) - 1, s[i])))
+        {
+            return NGX_DECLINED;
         }
     }
 
-    return at && dot;
+    domain = at + 1;
+    ascii_only = 1;
+
+    for (i = 0; domain[i]; i++) {
+        if ((u_char) domain[i] >= 0x80) {
+            ascii_only = 0;
+        }
+    }
+
+    idn = NULL;
+
+    if (!ascii_only) {
+        rc = idn2_to_ascii_8z(domain, &idn,
+                              IDN2_NONTRANSITIONAL|IDN2_NFC_INPUT);
+        if (rc != IDN2_OK) {
+            return NGX_DECLINED;
+        }
+
+        domain = idn;
+    }
+
+    result = NGX_DECLINED;
+    len = ngx_strlen(domain);
+
+    if (ngx_http_portal_text_domain((u_char *) domain, len)
+        && local + 1 + len <= 254)
+    {
+        p = ngx_pnalloc(pool, local + 1 + len + 1);
+
+        if (p == NULL) {
+            result = NGX_ERROR;
+
+        } else {
+            ascii->data = p;
+            p = ngx_cpymem(p, s, local);
+            *p++ = '@';
+            p = ngx_cpymem(p, domain, len);
+            *p = '\0';
+            ascii->len = p - ascii->data;
+            result = NGX_OK;
+        }
+    }
+
+    if (idn) {
+        idn2_free(idn);
+    }
+
+    return result;
+}
+
+
+/* labels of letters, digits and hyphens, two of them at least */
+
+static ngx_uint_t
+ngx_http_portal_text_domain(const u_char *p, size_t len)
+{
+    size_t         n;
+    ngx_uint_t     labels, digits;
+    const u_char  *label, *dot, *c, *last;
+
+    if (len == 0 || len > 253) {
+        return 0;
+    }
+
+    last = p + len;
+    labels = 0;
+
+    for (label = p; /* void */ ; label = dot + 1) {
+
+        dot = ngx_strlchr((u_char *) label, (u_char *) last, '.');
+        if (dot == NULL) {
+            dot = last;
+        }
+
+        n = dot - label;
+
+        if (n == 0 || n > 63 || label[0] == '-' || dot[-1] == '-') {
+            return 0;
+        }
+
+        digits = 1;
+
+        for (c = label; c < dot; c++) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+                  || (*c >= '0' && *c <= '9') || *c == '-'))
+            {
+                return 0;
+            }
+
+            if (*c < '0' || *c > '9') {
+                digits = 0;
+            }
+        }
+
+        labels++;
+
+        /* a top-level domain is never all digits */
+
+        if (dot == last) {
+            return labels >= 2 && !digits;
+        }
+    }
 }
 
 
@@ -455,4 +570,77 @@ ngx_http_portal_text_uuid(const u_char *p, size_t len)
     }
 
     return 1;
+}
+
+
+/*
+ * A value for the error log: control characters, the backslash and the
+ * double quote as \xHH, so that nothing a client sent can end a line or
+ * a quoted value and pass for a line of nginx's.
+ */
+
+ngx_int_t
+ngx_http_portal_text_escape(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
+{
+    u_char      *s, *last;
+    ngx_uint_t   n;
+
+    n = 0;
+    last = in->data + in->len;
+
+    for (s = in->data; s < last; s++) {
+        if (*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\') {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        *out = *in;
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(pool, in->len + 3 * n);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_http_portal_text_escape_to(out->data,
+                                              out->data + in->len + 3 * n,
+                                              in->data, in->len)
+               - out->data;
+
+    return NGX_OK;
+}
+
+
+u_char *
+ngx_http_portal_text_escape_to(u_char *dst, u_char *end, const u_char *src,
+    size_t len)
+{
+    const u_char  *last;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    for (last = src + len; src < last; src++) {
+
+        if (*src < 0x20 || *src == 0x7f || *src == '"' || *src == '\\') {
+            if (end - dst < 4) {
+                break;
+            }
+
+            *dst++ = '\\';
+            *dst++ = 'x';
+            *dst++ = hex[*src >> 4];
+            *dst++ = hex[*src & 0xf];
+            continue;
+        }
+
+        if (dst == end) {
+            break;
+        }
+
+        *dst++ = *src;
+    }
+
+    return dst;
 }

@@ -40,9 +40,22 @@ ngx_int_t ngx_http_portal_text_fold_words(ngx_pool_t *pool, const char *in,
     ngx_str_t *out);
 
 ngx_uint_t ngx_http_portal_text_date(const char *s, ngx_uint_t past);
-ngx_uint_t ngx_http_portal_text_email(const char *s);
+/*
+ * NGX_OK with the address to store and mail to (the domain in punycode),
+ * NGX_DECLINED when it is no plain address, NGX_ERROR.
+ */
+ngx_int_t ngx_http_portal_text_email(ngx_pool_t *pool, const char *s,
+    ngx_str_t *ascii);
 ngx_uint_t ngx_http_portal_text_phone(const char *s);
 ngx_uint_t ngx_http_portal_text_uuid(const u_char *p, size_t len);
+
+/* for the error log: control characters, '"' and '\\' as \xHH */
+ngx_int_t ngx_http_portal_text_escape(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_str_t *out);
+
+/* the same into dst (up to end, cut there); the end of what was written */
+u_char *ngx_http_portal_text_escape_to(u_char *dst, u_char *end,
+    const u_char *src, size_t len);
 
 
 #endif /* _NGX_HTTP_PORTAL_TEXT_H_INCLUDED_ */

@@ -81,12 +81,27 @@ ngx_int_t
 ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
     ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done)
 {
-    ngx_http_portal_thread_ctx_t  *ctx;
-    ngx_http_portal_main_conf_t   *pmcf;
+    ngx_http_portal_main_conf_t  *pmcf;
 
     pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_portal_module);
-    if (pmcf == NULL || pmcf->thread_pool == NULL) {
+    if (pmcf == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_portal_thread_post_to(pmcf->threads.pool, r, data, work,
+                                          done);
+}
+
+
+ngx_int_t
+ngx_http_portal_thread_post_to(ngx_thread_pool_t *tp, ngx_http_request_t *r,
+    void *data, ngx_http_portal_thread_work_pt work,
+    ngx_http_portal_thread_done_pt done)
+{
+    ngx_http_portal_thread_ctx_t  *ctx;
+
+    if (tp == NULL) {
         return NGX_ERROR;
     }
 
@@ -113,7 +128,7 @@ ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
     ctx->task.event.handler = ngx_http_portal_thread_event;
     ctx->task.event.log = ngx_cycle->log;
 
-    if (ngx_thread_task_post(pmcf->thread_pool, &ctx->task) != NGX_OK) {
+    if (ngx_thread_task_post(tp, &ctx->task) != NGX_OK) {
         if (ctx->cleanup) {
             ctx->cleanup->handler = NULL;
             ctx->cleanup = NULL;

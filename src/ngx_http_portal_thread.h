@@ -31,6 +31,11 @@ void ngx_http_portal_thread_free(void *data);
 ngx_int_t ngx_http_portal_thread_post(ngx_http_request_t *r, void *data,
     ngx_http_portal_thread_work_pt work, ngx_http_portal_thread_done_pt done);
 
+/* the same on another pool than portal_thread_pool's */
+ngx_int_t ngx_http_portal_thread_post_to(ngx_thread_pool_t *tp,
+    ngx_http_request_t *r, void *data, ngx_http_portal_thread_work_pt work,
+    ngx_http_portal_thread_done_pt done);
+
 /*
  * From a handler (or a step that returns as one): posts the work and
  * suspends the request, NGX_DONE; on failure the block is freed and the

@@ -16,6 +16,7 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_response.h"
+#include "ngx_http_portal_text.h"
 #include "ngx_http_portal_upload.h"
 
 
@@ -83,6 +84,8 @@ static int ngx_http_portal_upload_begin(void *data,
 static int ngx_http_portal_upload_data(void *data, const u_char *p,
     size_t len);
 static int ngx_http_portal_upload_end(void *data);
+static void ngx_http_portal_upload_name(ngx_http_portal_upload_ctx_t *u,
+    const char *type);
 static ngx_int_t ngx_http_portal_upload_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_http_portal_upload_bad(ngx_http_request_t *r);
 
@@ -339,6 +342,7 @@ static ngx_int_t
 ngx_http_portal_upload_check(ngx_http_request_t *r,
     ngx_http_portal_upload_ctx_t *u, ngx_int_t *rc)
 {
+    u_char                     name[NGX_HTTP_PORTAL_MP_NAME_MAX * 4], *p;
     size_t                     i, n;
     json_t                    *fields;
     uint32_t                   cp;
@@ -405,9 +409,12 @@ ngx_http_portal_upload_check(ngx_http_request_t *r,
     type = ngx_http_portal_multipart_sniff(u->file, u->file_len);
 
     if (type == NULL) {
+        p = ngx_http_portal_text_escape_to(name, name + sizeof(name),
+                                           u->name, u->name_len);
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "portal: upload refused: \"%*s\" is not a PDF, JPEG"
-                      " or PNG", u->name_len, u->name);
+                      " or PNG", p - name, name);
 
         *rc = ngx_http_portal_response_error(r,
                                              NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -423,13 +430,15 @@ ngx_http_portal_upload_check(ngx_http_request_t *r,
     up->kind.len = u->kind_len;
 
     if (u->name_len == 0) {
-        ngx_str_set(&up->filename, "document");
-
-    } else {
-        u->name[u->name_len] = '\0';
-        up->filename.data = u->name;
-        up->filename.len = u->name_len;
+        u->name_len = sizeof("document") - 1;
+        ngx_memcpy(u->name, "document", u->name_len);
     }
+
+    ngx_http_portal_upload_name(u, type);
+
+    u->name[u->name_len] = '\0';
+    up->filename.data = u->name;
+    up->filename.len = u->name_len;
 
     up->content_type.data = (u_char *) type;
     up->content_type.len = ngx_strlen(type);
@@ -549,6 +558,86 @@ ngx_http_portal_upload_end(void *data)
     u->field = NGX_HTTP_PORTAL_UPLOAD_OTHER;
 
     return 0;
+}
+
+
+/*
+ * A document's name says what it is: the client's, with the extension of
+ * the type found in its bytes ("x.html" holding a PDF is kept as
+ * "x.pdf"), so that whoever downloads it later opens what it really is.
+ */
+
+static void
+ngx_http_portal_upload_name(ngx_http_portal_upload_ctx_t *u,
+    const char *type)
+{
+    u_char       *dot, *p;
+    size_t        len, ext_len, base;
+    ngx_uint_t    i;
+    const char  **e;
+
+    static const char  *pdf[] = { "pdf", NULL };
+    static const char  *jpeg[] = { "jpg", "jpeg", NULL };
+    static const char  *png[] = { "png", NULL };
+
+    e = (ngx_strcmp(type, "application/pdf") == 0) ? pdf
+        : (ngx_strcmp(type, "image/jpeg") == 0) ? jpeg : png;
+
+    dot = NULL;
+
+    for (p = u->name + u->name_len - 1; p > u->name; p--) {
+        if (*p == '.') {
+            dot = p;
+            break;
+        }
+    }
+
+    base = u->name_len;
+
+    if (dot) {
+        ext_len = u->name + u->name_len - dot - 1;
+
+        for (i = 0; e[i]; i++) {
+            if (ext_len == ngx_strlen(e[i])
+                && ngx_strncasecmp(dot + 1, (u_char *) e[i], ext_len) == 0)
+            {
+                return;
+            }
+        }
+
+        /* an extension of another type goes; a dot in a name stays */
+
+        for (i = 0; i < ext_len; i++) {
+            if (!((dot[1 + i] >= 'a' && dot[1 + i] <= 'z')
+                  || (dot[1 + i] >= 'A' && dot[1 + i] <= 'Z')
+                  || (dot[1 + i] >= '0' && dot[1 + i] <= '9')))
+            {
+                break;
+            }
+        }
+
+        if (ext_len >= 1 && ext_len <= 5 && i == ext_len) {
+            base = dot - u->name;
+        }
+    }
+
+    len = ngx_strlen(e[0]);
+
+    /* room for the extension: cut the name, but not inside a character */
+
+    while (base + 1 + len > NGX_HTTP_PORTAL_MP_NAME_MAX) {
+        base--;
+
+        while (base && (u->name[base] & 0xc0) == 0x80) {
+            base--;
+        }
+    }
+
+    p = u->name + base;
+    *p++ = '.';
+    p = ngx_cpymem(p, e[0], len);
+
+    u->name_len = p - u->name;
 }
 
 

@@ -308,3 +308,47 @@ portal_db_poolsize 2;
 --- must_die: portal_db_poolsize 2;
 --- error_log
 unknown directive "portal_db_poolsize"
+
+
+
+=== TEST 29: portal_captcha_thread_pool names no thread_pool
+--- http_config
+portal_captcha_thread_pool nosuchpool;
+--- must_die: portal_captcha_thread_pool nosuchpool;
+--- error_log
+unknown thread pool "nosuchpool"
+
+
+
+=== TEST 30: portal_captcha_thread_pool twice
+--- main_config
+thread_pool pictures threads=1;
+--- http_config
+portal_captcha_thread_pool pictures;
+portal_captcha_thread_pool pictures;
+--- must_die: portal_captcha_thread_pool pictures;
+--- error_log
+"portal_captcha_thread_pool" directive is duplicate
+
+
+
+=== TEST 31: a pool of its own for captchas, named otherwise: nginx starts
+--- main_config
+thread_pool pictures threads=1 max_queue=8;
+--- http_config
+portal_captcha_thread_pool pictures;
+--- request
+GET /api/health
+--- response_body_json
+{"status": "ok", "db": "ok"}
+--- no_error_log
+[error]
+
+
+
+=== TEST 32: portal_json_max_size that is no size
+--- config
+location /api/ { portal_api citizen; portal_json_max_size lots; }
+--- must_die: portal_json_max_size lots;
+--- error_log
+invalid value

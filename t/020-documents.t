@@ -144,12 +144,14 @@ sub cookies_of {
            grep { lc $_->[0] eq 'set-cookie' } @{ $res->{header_list} };
 }
 
-# GET session for the anti-CSRF cookie and token, then POST session:
-# (Cookie header value, token, the CSRF cookie alone)
+# GET session for the anti-CSRF cookie and token, then POST session, which
+# renews them (the token is the session's own): (Cookie header value, its
+# token, the new CSRF cookie alone, the token of that cookie alone); with
+# portal_cookie_secure on, as here, the cookies are __Host- ones
 sub log_in {
     my ($login) = @_;
     my $res = http_request(GET => '/api/session');
-    my ($csrf) = grep { /\Aportal_csrf=/ } cookies_of($res);
+    my ($csrf) = grep { /\A(?:__Host-)?portal_csrf=/ } cookies_of($res);
     my $token = (decode_json_body($res) // {})->{csrf_token} // '';
 
     $res = http_request(POST => '/api/session',
@@ -157,12 +159,18 @@ sub log_in {
                     'Content-Type' => 'application/json'],
         body => JSON::PP::encode_json({
             login => $login, password => 'pieces-justificatives-2024' }));
-    my ($session) = grep { /\Aportal_session=/ } cookies_of($res);
+    my ($session) = grep { /\A(?:__Host-)?portal_session=/ } cookies_of($res);
+    my ($renewed) = grep { /\A(?:__Host-)?portal_csrf=/ } cookies_of($res);
+    $token = (decode_json_body($res) // {})->{csrf_token} // '';
 
     diag "cannot log in as $login: $res->{status} $res->{body}"
-        unless $res->{status} == 200 && $session;
+        unless $res->{status} == 200 && $session && $renewed;
 
-    return ("$csrf; " . ($session // ''), $token, $csrf);
+    $res = http_request(GET => '/api/session',
+                        headers => [Cookie => $renewed // '']);
+    my $alone = (decode_json_body($res) // {})->{csrf_token} // '';
+
+    return ("$renewed; " . ($session // ''), $token, $renewed, $alone);
 }
 
 sub api_get {
@@ -201,12 +209,13 @@ my $anne = create_account('anne.martin', 'Anne', 'Martin');
 
 start_nginx(config => $API) or diag('nginx does not start');
 
-my ($cookie, $token, $csrf_only) = log_in('jean.dupont');
+my ($cookie, $token, $csrf_only, $token_alone) = log_in('jean.dupont');
 
 # the blocks' more_headers
 $ENV{TEST_PORTAL_COOKIE} = $cookie;
 $ENV{TEST_PORTAL_CSRF} = $token;
 $ENV{TEST_PORTAL_CSRF_COOKIE} = $csrf_only;
+$ENV{TEST_PORTAL_CSRF_ALONE} = $token_alone;
 
 run_tests();
 
@@ -280,8 +289,9 @@ ok($res->{status} == 200 && $res->{body} eq ''
    && ($res->{headers}{'content-length'} // '') == length $PNG,
    'HEAD me/documents/{id}: the headers only');
 
-# the .pdf that is a PNG is served as what it is
-my ($fake) = grep { $_->{filename} eq 'releve.pdf' } @$list;
+# the .pdf that is a PNG is served as what it is, under the name it has
+# now (releve.png)
+my ($fake) = grep { $_->{filename} eq 'releve.png' } @$list;
 $res = api_get("me/documents/$fake->{id}", $cookie);
 ok($res->{status} == 200 && $res->{body} eq $PNG
    && $res->{headers}{'content-type'} eq 'image/png',
@@ -378,14 +388,14 @@ main::doc_json('identite', 'photo.jpg', 'image/jpeg', $main::JPEG)
 
 
 
-=== TEST 4: a PNG named .pdf, sent as application/pdf, is stored as image/png
+=== TEST 4: a PNG named .pdf, sent as application/pdf, is stored as image/png, named .png
 --- request
 POST /api/me/documents
 --- request_body eval
 main::upload('releve', 'releve.pdf', 'application/pdf', $main::PNG)
 --- error_code: 201
 --- response_body_json eval
-main::doc_json('releve', 'releve.pdf', 'image/png', $main::PNG)
+main::doc_json('releve', 'releve.png', 'image/png', $main::PNG)
 --- no_error_log
 [error]
 [warn]
@@ -659,7 +669,7 @@ main::error_json('invalid', ['file'])
 POST /api/me/documents
 --- more_headers
 Cookie: $TEST_PORTAL_CSRF_COOKIE
-X-CSRF-Token: $TEST_PORTAL_CSRF
+X-CSRF-Token: $TEST_PORTAL_CSRF_ALONE
 Content-Type: multipart/form-data; boundary=PortalTestBoundary7MA4YWxk
 --- request_body eval
 main::upload('identite', 'a.pdf', 'application/pdf', $main::PDF)

@@ -1,9 +1,10 @@
 # Sessions: GET session (the anti-CSRF cookie and token, who is logged
 # in), POST session (log in: the portal_session cookie, HttpOnly,
-# SameSite=Lax, Secure unless portal_cookie_secure is off), DELETE session
+# SameSite=Lax, Secure and named __Host- unless portal_cookie_secure is
+# off), DELETE session
 # (log out).  A wrong password and an unknown login answer alike; failures
-# are logged without the password and rate-limited per login (5) and per
-# address (30) with 429.  A cookie dies when it is tampered with, when it
+# are logged without the password; past 5 per login or 30 per address a
+# login needs a captcha (429 captcha_required).  A cookie dies when it is tampered with, when it
 # expires (portal_session_timeout) and when the password changes.  Unsafe
 # methods need the anti-CSRF token.  $portal_login names the citizen in the
 # access log.
@@ -48,9 +49,10 @@ sub cookie_expiry {
     return $hi * 4294967296 + $lo;
 }
 
+# (__Host-portal_session with portal_cookie_secure on)
 sub session_cookie_line {
     my ($res) = @_;
-    my ($l) = grep { /\Aportal_session=/ } set_cookie_lines($res);
+    my ($l) = grep { /\A(?:__Host-)?portal_session=/ } set_cookie_lines($res);
     return $l // '';
 }
 
@@ -202,15 +204,18 @@ is("@codes", '401 401 401 401 401', '5 wrong passwords more');
 $off = error_log_offset();
 $res = $an->clone->login('anne.martin', $PASSWORD);
 is($res->{status}, 429, 'then the right password: 429') or diag $res->{body};
-like($res->{headers}{'retry-after'} // '', qr/\A[1-9]\d*\z/,
-     '... with Retry-After in seconds');
-is(($res->{json} // {})->{error}{code}, 'too_many_attempts',
-   '... code too_many_attempts');
+is(($res->{json} // {})->{error}{code}, 'captcha_required',
+   '... code captcha_required');
 ok(!session_cookie_line($res), '... and no session');
-like(error_log_since($off), qr/login "anne\.martin" refused: too many/,
+like(error_log_since($off), qr/a captcha is needed for "anne\.martin"/,
      '... logged');
 is($an->clone->login('ANNE.MARTIN', $PASSWORD)->{status}, 429,
    '... whatever the case of the login');
+is($an->clone->call(POST => 'session',
+                    { login => 'anne.martin', password => $PASSWORD,
+                      captcha_id => captcha_api($an),
+                      captcha_answer => $CAPTCHA_ANSWER })->{status}, 200,
+   '... and with a captcha, the right password opens the session');
 is(citizen()->login('paul.durand', $PASSWORD)->{status}, 200,
    'another login from the same address still works');
 
@@ -233,7 +238,8 @@ is(citizen()->login('autre.personne', $WRONG)->{status}, 401,
 $res = citizen()->login('lea.petit', $PASSWORD);
 is($res->{status}, 429, 'at 30, a login that never failed gets 429')
     or diag $res->{body};
-ok(defined $res->{headers}{'retry-after'}, '... with Retry-After');
+is(($res->{json} // {})->{error}{code}, 'captcha_required',
+   '... code captcha_required');
 psql_query("DELETE FROM portal.auth_failures");
 is(citizen()->login('lea.petit', $PASSWORD)->{status}, 200,
    'once the failures are old (gone), it works again');
@@ -386,7 +392,8 @@ $res = $sec->login('jean.dupont', $PASSWORD);
 like(session_cookie_line($res), qr/;\s*Secure(;|\z)/i,
      'the session cookie is Secure by default');
 like(join("\n", set_cookie_lines(http_request(GET => '/api/session'))),
-     qr/\Aportal_csrf=.*;\s*Secure(;|\z)/mi, '... and so is portal_csrf');
+     qr/\A__Host-portal_csrf=.*;\s*Secure(;|\z)/mi,
+     '... and so is __Host-portal_csrf');
 
 ok(start_nginx(http_config => citizen_http_config(secure => 1)
                               . "portal_cookie_secure on;\n",

@@ -42,25 +42,46 @@ AS $$
 $$;
 
 
--- Fields left out are those of the holder (address, last name).
+-- Fields left out are those of the holder (address, last name).  A
+-- household has 20 members at most ("members_limit"), at sign-up as
+-- later: the account's row is locked, so that additions at once count
+-- one after another.
 CREATE FUNCTION portal.member_add(p_account uuid, p jsonb)
 RETURNS json
-LANGUAGE sql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    INSERT INTO portal.members AS m (account_id, kind, civility, first_name,
-                                     last_name, birth_date, email, phone,
-                                     address_line, postcode, city)
-    SELECT a.id, p->>'kind', nullif(p->>'civility', ''), p->>'first_name',
-           coalesce(nullif(p->>'last_name', ''), a.last_name),
-           (p->>'birth_date')::date, nullif(p->>'email', ''),
-           nullif(p->>'phone', ''),
-           coalesce(p->'address'->>'line', a.address_line),
-           coalesce(p->'address'->>'postcode', a.postcode),
-           coalesce(p->'address'->>'city', a.city)
-      FROM portal.accounts a
-     WHERE a.id = p_account
-    RETURNING portal.member_json(m)
+DECLARE
+    a  portal.accounts;
+    m  portal.members;
+BEGIN
+    SELECT * INTO a FROM portal.accounts WHERE id = p_account FOR UPDATE;
+
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    IF (SELECT count(*) FROM portal.members
+         WHERE account_id = p_account) >= 20
+    THEN
+        RAISE EXCEPTION 'the household of % is full', p_account
+              USING CONSTRAINT = 'members_limit';
+    END IF;
+
+    INSERT INTO portal.members (account_id, kind, civility, first_name,
+                                last_name, birth_date, email, phone,
+                                address_line, postcode, city)
+    VALUES (a.id, p->>'kind', nullif(p->>'civility', ''), p->>'first_name',
+            coalesce(nullif(p->>'last_name', ''), a.last_name),
+            (p->>'birth_date')::date, nullif(p->>'email', ''),
+            nullif(p->>'phone', ''),
+            coalesce(p->'address'->>'line', a.address_line),
+            coalesce(p->'address'->>'postcode', a.postcode),
+            coalesce(p->'address'->>'city', a.city))
+    RETURNING * INTO m;
+
+    RETURN portal.member_json(m);
+END
 $$;
 
 
@@ -154,11 +175,31 @@ AS $$
     RETURNING portal.member_json(m)
 $$;
 
-CREATE FUNCTION portal.me_update(p_id uuid, p jsonb)
-RETURNS json
-LANGUAGE sql SECURITY DEFINER
+-- Whether a new e-mail address is another one than the account's: a
+-- change of address needs the password (it is where temporary passwords
+-- go).
+CREATE FUNCTION portal.me_email_changes(p_id uuid, p_email text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
+    SELECT coalesce((SELECT lower(email) <> lower(p_email)
+                       FROM portal.accounts WHERE id = p_id), false)
+$$;
+
+-- A key present replaces the value; a key absent keeps it.  A new e-mail
+-- address is told to the old one.
+CREATE FUNCTION portal.me_update(p_id uuid, p jsonb, p_url text DEFAULT '')
+RETURNS json
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+DECLARE
+    old  portal.accounts;
+    acc  portal.accounts;
+BEGIN
+    SELECT * INTO old FROM portal.accounts WHERE id = p_id FOR UPDATE;
+
     UPDATE portal.accounts a
        SET civility = coalesce(p->'holder'->>'civility', a.civility),
            first_name = coalesce(p->'holder'->>'first_name', a.first_name),
@@ -176,9 +217,23 @@ AS $$
            city = coalesce(p->'holder'->'address'->>'city', a.city),
            contact_mode = coalesce(p->>'contact_mode', a.contact_mode),
            updated_at = now()
-     WHERE a.id = p_id;
+     WHERE a.id = p_id
+    RETURNING * INTO acc;
 
-    SELECT portal.me(p_id);
+    IF lower(acc.email) <> lower(old.email) THEN
+        PERFORM portal.queue_mail(old,
+            'Votre adresse électronique a été changée',
+            format(E'L''adresse électronique de votre compte citoyen'
+                    ' (identifiant : %s) vient d''être changée : les'
+                    ' messages de la mairie iront désormais à la nouvelle'
+                    ' adresse, que nous ne rappelons pas ici.\n\n'
+                    'Si vous n''êtes pas à l''origine de ce changement,'
+                    ' contactez la mairie au plus vite.', old.login),
+            p_url);
+    END IF;
+
+    RETURN portal.me(p_id);
+END
 $$;
 
 

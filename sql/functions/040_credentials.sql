@@ -1,98 +1,171 @@
 -- Credentials: what a password or a security answer is checked against,
--- the failures counted per login and per client address, what a success
--- does, the lost-password flow and the sessions' epoch.
+-- the attempts counted per login and per client address before they are
+-- hashed, what a success does, the lost-password flow and the sessions'
+-- epoch.
 
--- 5 failures of a login, or 30 from one address, in 15 minutes.
-CREATE FUNCTION portal.auth_blocked(p_login text, p_addr text, p_kind text)
-RETURNS boolean
+-- The limits, in a window of 15 minutes: past 5 attempts of a login or 30
+-- of an address, an attempt needs a solved captcha; past 200 of an address
+-- nothing is tried any more.  An attempt that failed counts, and so does
+-- one being hashed; one that succeeded does not.
+CREATE FUNCTION portal.attempts_window() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '15 minutes' $$;
+
+CREATE FUNCTION portal.attempts(p_scope text, p_key text, p_kind text)
+RETURNS bigint
 LANGUAGE sql STABLE
 AS $$
-    SELECT (SELECT count(*) FROM portal.auth_failures
-             WHERE scope = 'login' AND key = lower(p_login) AND kind = p_kind
-               AND at > now() - interval '15 minutes') >= 5
-        OR (SELECT count(*) FROM portal.auth_failures
-             WHERE scope = 'addr' AND key = p_addr AND kind = p_kind
-               AND at > now() - interval '15 minutes') >= 30
+    SELECT count(*) FROM portal.auth_failures
+     WHERE scope = p_scope AND key = p_key AND kind = p_kind
+       AND at > now() - portal.attempts_window()
 $$;
 
--- What to check a secret against, and whether the login or the address
--- is blocked.  One row even for an unknown login (id NULL): it is hashed
--- against a dummy all the same.  Kinds: "password" (log in), "answer"
--- (the security answer of a lost password), "current" (the password of a
--- logged-in citizen who changes it; p_login is theirs).
+
+-- Begins an attempt.  verdict: "go" (the attempt is counted: check the
+-- secret, then call credentials_granted() if it was right), or
+-- "captcha_required", "captcha_wrong", "captcha_expired", "blocked"
+-- (nothing is counted).
+-- Kinds: "password" (log in), "answer" (the security answer of a lost
+-- password), "current" (the password of a logged-in citizen who changes
+-- it; p_login is theirs), counted with "password".  One row even for an
+-- unknown login (id NULL): it is hashed against a dummy all the same.
+--
+-- The login's and the address's counters are locked (advisory locks, the
+-- login's first) so that attempts at once are counted one after another:
+-- never more than the limit are hashed.
 CREATE FUNCTION portal.credentials_begin(p_kind text, p_login text,
-                                         p_addr text)
-RETURNS TABLE (blocked boolean, id uuid, login text, hash text,
-               temp_hash text, epoch integer, validated boolean)
-LANGUAGE sql STABLE SECURITY DEFINER
+                                         p_addr text, p_captcha_id uuid,
+                                         p_captcha_answer text)
+RETURNS TABLE (verdict text, attempt bigint, id uuid, login text,
+               hash text, temp_hash text, epoch integer, validated boolean)
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    SELECT CASE p_kind WHEN 'current' THEN false
-                       ELSE portal.auth_blocked(p_login, p_addr, p_kind) END,
-           a.id, a.login,
-           CASE p_kind WHEN 'answer' THEN a.answer_hash
-                       ELSE a.password_hash END,
-           CASE WHEN p_kind = 'password'
-                     AND a.temp_password_expires > now()
-                THEN a.temp_password_hash END,
-           a.session_epoch, a.validated
-      FROM (SELECT 1) one
-      LEFT JOIN portal.accounts a ON a.login = lower(p_login)
-     WHERE p_kind IN ('password', 'answer', 'current')
+DECLARE
+    k      text := CASE p_kind WHEN 'answer' THEN 'answer'
+                               ELSE 'password' END;
+    lkey   text := lower(p_login);
+    a      portal.accounts;
+    n      bigint;
+    v      text;
+BEGIN
+    IF p_kind NOT IN ('password', 'answer', 'current') THEN
+        RAISE EXCEPTION 'no such kind of credentials: %', p_kind;
+    END IF;
+
+    PERFORM pg_advisory_xact_lock(1, hashtext(k || ' ' || lkey));
+    PERFORM pg_advisory_xact_lock(2, hashtext(k || ' ' || p_addr));
+
+    n := portal.attempts('addr', p_addr, k);
+
+    IF n >= 200 THEN
+        RETURN QUERY SELECT 'blocked', NULL::bigint, NULL::uuid, NULL::text,
+                            NULL::text, NULL::text, NULL::integer,
+                            NULL::boolean;
+        RETURN;
+    END IF;
+
+    IF n >= 30 OR portal.attempts('login', lkey, k) >= 5 THEN
+        IF p_captcha_id IS NULL THEN
+            RETURN QUERY SELECT 'captcha_required', NULL::bigint, NULL::uuid,
+                                NULL::text, NULL::text, NULL::text,
+                                NULL::integer, NULL::boolean;
+            RETURN;
+        END IF;
+
+        v := portal.captcha_check(p_captcha_id, p_captcha_answer);
+
+        IF v <> 'right' THEN
+            RETURN QUERY SELECT 'captcha_' || v, NULL::bigint, NULL::uuid,
+                                NULL::text, NULL::text, NULL::text,
+                                NULL::integer, NULL::boolean;
+            RETURN;
+        END IF;
+    END IF;
+
+    n := nextval('portal.auth_attempts');
+
+    INSERT INTO portal.auth_failures (scope, key, kind, attempt)
+    VALUES ('login', lkey, k, n), ('addr', p_addr, k, n);
+
+    SELECT * INTO a FROM portal.accounts WHERE accounts.login = lkey;
+
+    RETURN QUERY
+        SELECT 'go', n, a.id, a.login,
+               CASE k WHEN 'answer' THEN a.answer_hash
+                      ELSE a.password_hash END,
+               CASE WHEN p_kind = 'password'
+                         AND a.temp_password_expires > now()
+                    THEN a.temp_password_hash END,
+               a.session_epoch, a.validated;
+END
 $$;
 
--- A wrong password or answer, counted for its login and the address.
-CREATE FUNCTION portal.credentials_failed(p_kind text, p_login text,
-                                          p_addr text)
+-- The secret was right: the attempt does not count, and the login's past
+-- failures of that kind are forgotten.
+CREATE FUNCTION portal.credentials_granted(p_attempt bigint)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    INSERT INTO portal.auth_failures (scope, key, kind)
-    SELECT s.scope, s.key,
-           CASE p_kind WHEN 'current' THEN 'password' ELSE p_kind END
-      FROM (VALUES ('login', lower(p_login)), ('addr', p_addr)) s (scope, key)
+    DELETE FROM portal.auth_failures f
+     USING portal.auth_failures mine
+     WHERE mine.attempt = p_attempt AND mine.scope = 'login'
+       AND f.scope = 'login' AND f.key = mine.key AND f.kind = mine.kind;
+
+    DELETE FROM portal.auth_failures WHERE attempt = p_attempt;
 $$;
 
 
--- A temporary password opens one session only; a success forgets the
--- login's failures.
-CREATE FUNCTION portal.login_succeeded(p_id uuid, p_temp boolean)
+-- A login with the password or the temporary one.  Either way the
+-- temporary password dies: it opens one session only, and the owner who
+-- logs in as usual shows that the mail it came in is not needed.
+CREATE FUNCTION portal.login_succeeded(p_id uuid)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
     UPDATE portal.accounts
        SET temp_password_hash = NULL, temp_password_expires = NULL
-     WHERE id = p_id AND p_temp;
-
-    DELETE FROM portal.auth_failures
-     WHERE scope = 'login' AND kind = 'password'
-       AND key = (SELECT login FROM portal.accounts WHERE id = p_id);
+     WHERE id = p_id AND temp_password_hash IS NOT NULL
 $$;
 
 
--- {"question"}: the account's, or for a login that does not exist the
--- same plausible one every time: the question does not tell whether an
--- account does.
-CREATE FUNCTION portal.password_question(p_login text)
+-- {"question"}: the account's, or for a login that does not exist a
+-- plausible one, the same every time: p_decoy comes from a keyed MAC of
+-- the login that only the module can compute, so the question tells
+-- nobody whether an account exists.  60 questions per address in the
+-- window, then "question_limit".
+CREATE FUNCTION portal.password_question(p_login text, p_decoy bigint,
+                                         p_addr text)
 RETURNS json
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    SELECT json_build_object('question', coalesce(
+BEGIN
+    PERFORM pg_advisory_xact_lock(2, hashtext('question ' || p_addr));
+
+    IF portal.attempts('addr', p_addr, 'question') >= 60 THEN
+        RAISE EXCEPTION 'too many questions from %', p_addr
+              USING CONSTRAINT = 'question_limit';
+    END IF;
+
+    INSERT INTO portal.auth_failures (scope, key, kind)
+    VALUES ('addr', p_addr, 'question');
+
+    RETURN json_build_object('question', coalesce(
         (SELECT q.label FROM portal.accounts a
            JOIN portal.security_questions q ON q.id = a.question_id
           WHERE a.login = lower(p_login)),
         (SELECT q.label FROM portal.security_questions q
           ORDER BY q.id
-         OFFSET abs(hashtext('portal question ' || lower(p_login)))
-                % (SELECT count(*) FROM portal.security_questions)
-          LIMIT 1)))
+         OFFSET p_decoy % (SELECT count(*) FROM portal.security_questions)
+          LIMIT 1)));
+END
 $$;
 
--- The right answer: a temporary password, valid 30 minutes, stored
--- hashed; its clear text goes only into the mail (blanked once sent).
+-- The right answer: a temporary password, valid 30 minutes, stored as a
+-- keyed hash (it is random: no need for Argon2id); its clear text goes
+-- only into the mail (blanked once sent).
 CREATE FUNCTION portal.reset_grant(p_id uuid, p_temp_hash text,
                                    p_temp text, p_url text)
 RETURNS void
@@ -108,9 +181,6 @@ BEGIN
      WHERE id = p_id
     RETURNING * INTO a;
 
-    DELETE FROM portal.auth_failures
-     WHERE scope = 'login' AND kind = 'answer' AND key = a.login;
-
     PERFORM portal.queue_mail(a, 'Votre mot de passe temporaire',
         format(E'Vous avez demandé un nouveau mot de passe.\n\n'
                 'Identifiant : %s\nMot de passe temporaire : %s\n\n'
@@ -118,13 +188,14 @@ BEGIN
                 ' qui vous demandera de choisir aussitôt un nouveau mot de'
                 ' passe.\n\nSi vous n''êtes pas à l''origine de cette'
                 ' demande, ignorez ce message : votre mot de passe actuel'
-                ' reste valable.', a.login, p_temp),
+                ' reste valable, et ce mot de passe temporaire ne servira'
+                ' plus dès votre prochaine connexion.', a.login, p_temp),
         p_url, true);
 END
 $$;
 
--- A new password: a new epoch ends every other session; the citizen is
--- told by mail.
+-- A new password: a new epoch ends every other session, the temporary
+-- password dies; the citizen is told by mail.
 CREATE FUNCTION portal.password_set(p_id uuid, p_hash text, p_url text)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER

@@ -1,18 +1,38 @@
 -- Supporting documents of an account's opening.  The content comes as a
 -- binary parameter; the name the citizen gave is only shown back.
 
+-- At most 20 documents and 50 MiB of them per account ("documents_limit"):
+-- the account's row is locked, so that uploads at once count one after
+-- another.
 CREATE FUNCTION portal.document_add(p_account uuid, p_kind text,
                                     p_filename text, p_type text,
                                     p_sha256 bytea, p_content bytea)
 RETURNS json
-LANGUAGE sql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    INSERT INTO portal.documents AS d
-           (account_id, kind, filename, content_type, size, sha256, content)
+DECLARE
+    d  portal.documents;
+BEGIN
+    PERFORM 1 FROM portal.accounts WHERE id = p_account FOR UPDATE;
+
+    IF (SELECT count(*) >= 20
+               OR coalesce(sum(size), 0) + octet_length(p_content)
+                  > 50 * 1024 * 1024
+          FROM portal.documents WHERE account_id = p_account)
+    THEN
+        RAISE EXCEPTION 'the documents of % are at their limit', p_account
+              USING CONSTRAINT = 'documents_limit';
+    END IF;
+
+    INSERT INTO portal.documents (account_id, kind, filename, content_type,
+                                  size, sha256, content)
     VALUES (p_account, p_kind, p_filename, p_type, octet_length(p_content),
             p_sha256, p_content)
-    RETURNING portal.document_json(d)
+    RETURNING * INTO d;
+
+    RETURN portal.document_json(d);
+END
 $$;
 
 -- Newest first.

@@ -1,20 +1,27 @@
 -- Housekeeping: what the portal keeps no longer than it needs.
 
--- Spent or expired captchas and failures older than a day go.  Run by a
--- timer of every worker of every host; the advisory lock lets one run at
--- a time, the others return false at once.
-CREATE FUNCTION portal.housekeeping()
+-- Run by a timer of every worker of every host; one run per interval
+-- does the work, claimed by the update of its row, the others return
+-- false at once.  Captchas expired more than a day ago, failures and
+-- questions older than a day, mail delivered more than 90 days ago go;
+-- mail not yet delivered, or failed for good (agents see it), stays.
+CREATE FUNCTION portal.housekeeping(p_interval interval)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('portal housekeeping')) THEN
+    UPDATE portal.housekeeping_runs SET last_run = now()
+     WHERE name = 'purge' AND last_run <= now() - p_interval;
+
+    IF NOT FOUND THEN
         RETURN false;
     END IF;
 
     DELETE FROM portal.captchas WHERE expires_at < now() - interval '1 day';
     DELETE FROM portal.auth_failures WHERE at < now() - interval '1 day';
+    DELETE FROM portal.outbox
+     WHERE state = 'sent' AND sent_at < now() - interval '90 days';
 
     RETURN true;
 END

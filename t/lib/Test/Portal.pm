@@ -589,6 +589,9 @@ sub build_config {
         push @c, "load_module $Module;";
         push @c, 'thread_pool portal threads=4;'
             unless $main =~ /^\s*thread_pool\s+portal\s/m;
+        # as the shipped conf/ does: captchas on a pool of their own
+        push @c, 'thread_pool portal_captcha threads=1 max_queue=64;'
+            unless $main =~ /^\s*thread_pool\s+portal_captcha\s/m;
     }
     push @c, $main, '', 'events {', '    worker_connections 1024;', '}', '',
         'http {',
@@ -606,6 +609,7 @@ sub build_config {
             portal_db_timeout  => 3 * $Factor . 's',
             portal_secret_file => "$ServRoot/secret.key",
             portal_thread_pool => 'portal',
+            portal_captcha_thread_pool => 'portal_captcha',
         );
         for my $d (sort keys %default) {
             next if $http =~ /^\s*\Q$d\E\s/m;
@@ -1656,10 +1660,12 @@ Test::Portal - Test::Nginx-style tests for ngx_http_portal_module
 Text for the main context, the http block and the server block.
 C<$TEST_NGINX_PORT>, C<$TEST_NGINX_SERVROOT>, C<$TEST_PORTAL_DB> (the
 conninfo), C<$TEST_PORTAL_PGHOST> and C<$TEST_PORTAL_DBNAME> are
-substituted.  The harness adds C<load_module>, C<thread_pool portal>, and
-in http C<portal_db>, C<portal_db_timeout 3s>, C<portal_secret_file> and
-C<portal_thread_pool portal>; each default is left out when the block's
-http_config has that directive, all of them with C<--- no_portal_defaults>.
+substituted.  The harness adds C<load_module>, C<thread_pool portal> and
+C<thread_pool portal_captcha>, and in http C<portal_db>,
+C<portal_db_timeout 3s>, C<portal_secret_file>, C<portal_thread_pool
+portal> and C<portal_captcha_thread_pool portal_captcha>; each default is
+left out when the block's http_config has that directive, all of them with
+C<--- no_portal_defaults>.
 
 =item C<--- workers: N>
 

@@ -384,9 +384,12 @@ sub start {
                       (defined $o{timeout} ? (timeout => $o{timeout}) : ()));
 }
 
-# Keep the response's cookies (Max-Age=0 removes one).
+# Keep the response's cookies (Max-Age=0 removes one), and its anti-CSRF
+# token when it gives one (a log-in or a log-out renews it), as a page does.
 sub absorb {
     my ($self, $res) = @_;
+    my $token = ref $res->{json} eq 'HASH' ? $res->{json}{csrf_token} : undef;
+    $self->{token} = $token if defined $token && !ref $token;
     for my $l (Test::Portal::Citizen::set_cookie_lines($res)) {
         my ($n, $v) = $l =~ /\A([^=;\s]+)=([^;]*)/ or next;
         if ($l =~ /;\s*Max-Age=0\b/i || $v eq '') {
