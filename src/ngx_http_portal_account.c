@@ -9,6 +9,7 @@
  *     POST  me/members           a member of the household
  *     GET   me/members/{id}      one member
  *     PATCH me/members/{id}
+ *     DELETE me/members/{id}     the member leaves the household
  *     GET   me/export            everything held on the account
  *
  * Input is checked against the field tables of _person.c; resources are
@@ -260,6 +261,11 @@ static ngx_http_portal_resource_t  ngx_http_portal_member_get = {
     NGX_HTTP_OK, NULL, NULL, 0
 };
 
+static ngx_http_portal_resource_t  ngx_http_portal_member_remove = {
+    { "portal_member_remove", "SELECT portal.member_remove($1, $2)", 2, 0 },
+    NGX_HTTP_NO_CONTENT, NULL, NULL, 0
+};
+
 static ngx_http_portal_resource_t  ngx_http_portal_member_update = {
     { "portal_member_update", "SELECT portal.member_update($1, $2, $3)",
       3, 0 },
@@ -297,6 +303,11 @@ ngx_http_portal_route_t  ngx_http_portal_account_routes[] = {
       ngx_http_portal_account_member_handler,
       NGX_HTTP_PORTAL_BODY_JSON, NGX_HTTP_PORTAL_VALIDATED,
       &ngx_http_portal_member_update, &ngx_http_portal_account_missing },
+
+    { NGX_HTTP_DELETE, "me/members/{uuid}",
+      ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_VALIDATED,
+      &ngx_http_portal_member_remove, &ngx_http_portal_account_missing },
 
     { NGX_HTTP_PORTAL_READ, "me/export", ngx_http_portal_resource_handler,
       NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,

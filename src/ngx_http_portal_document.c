@@ -5,6 +5,7 @@
  *     POST me/documents        multipart "file" and "kind": 201, the document
  *     GET  me/documents        the account's documents, newest first
  *     GET  me/documents/{id}   the file itself, as an attachment
+ *     DELETE me/documents/{id} the document is not kept any more
  *
  * Open before the account is validated: agents validate it on them.  The
  * content lives in PostgreSQL (bytea) with its size and sha256; what the
@@ -62,6 +63,12 @@ static ngx_http_portal_resource_t  ngx_http_portal_document_add = {
     NGX_HTTP_CREATED, NULL, ngx_http_portal_document_errors, 0
 };
 
+static ngx_http_portal_resource_t  ngx_http_portal_document_remove = {
+    { "portal_document_remove", "SELECT portal.document_remove($1, $2)",
+      2, 0 },
+    NGX_HTTP_NO_CONTENT, NULL, NULL, 0
+};
+
 static ngx_http_portal_resource_t  ngx_http_portal_document_list = {
     { "portal_documents_of", "SELECT portal.documents_of($1)", 1, 0 },
     NGX_HTTP_OK, NULL, NULL, 0
@@ -92,6 +99,11 @@ ngx_http_portal_route_t  ngx_http_portal_document_routes[] = {
       ngx_http_portal_document_get_handler,
       NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN, NULL,
       &ngx_http_portal_document_missing },
+
+    { NGX_HTTP_DELETE, "me/documents/{uuid}",
+      ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
+      &ngx_http_portal_document_remove, &ngx_http_portal_document_missing },
 
     NGX_HTTP_PORTAL_ROUTES_END
 };

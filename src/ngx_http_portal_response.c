@@ -212,6 +212,33 @@ ngx_http_portal_memory_free(void *data)
 
 
 ngx_int_t
+ngx_http_portal_response_empty(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    if (ngx_http_portal_response_header_literal(r, "Cache-Control",
+                                                "no-store")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->discard_body == 0 && r->request_body == NULL) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return ngx_http_send_header(r);
+}
+
+
+ngx_int_t
 ngx_http_portal_response_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json)
 {

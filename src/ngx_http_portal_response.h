@@ -49,6 +49,9 @@ ngx_int_t ngx_http_portal_response_error_fields(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     json_t *fields);
 
+/* 204, no body: what was asked is done, nothing is left to show */
+ngx_int_t ngx_http_portal_response_empty(ngx_http_request_t *r);
+
 /* a JSON document already serialised (by PostgreSQL), copied */
 ngx_int_t ngx_http_portal_response_raw(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *text);

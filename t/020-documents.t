@@ -202,7 +202,7 @@ HEADERS
 });
 
 
-plan tests => count_tests() + 34;
+plan tests => count_tests() + 39;
 
 my $jean = create_account('jean.dupont', 'Jean', 'Dupont');
 my $anne = create_account('anne.martin', 'Anne', 'Martin');
@@ -332,6 +332,26 @@ is(psql_query("SELECT count(*) FROM portal.documents"
               . " WHERE content_type = 'application/pdf'"
               . " AND substring(content FROM 1 FOR 5) <> '%PDF-'::bytea"),
    0, 'every stored PDF starts as a PDF does');
+
+# ------------------------------------------------ a document taken back
+
+my ($del) = grep { $_->{filename} eq 'scan.png' } @$list;
+$res = http_request(DELETE => "/api/me/documents/$del->{id}",
+                    headers => [Cookie => $anne_cookie,
+                                'X-CSRF-Token' => $anne_token]);
+is($res->{status}, 404, "DELETE another account's document: 404");
+$res = http_request(DELETE => "/api/me/documents/$del->{id}",
+                    headers => [Cookie => $cookie, 'X-CSRF-Token' => $token]);
+is($res->{status}, 204, 'DELETE me/documents/{id}: 204');
+is(api_get("me/documents/$del->{id}", $cookie)->{status}, 404,
+   '... then it is gone');
+ok(!grep({ $_->{id} eq $del->{id} }
+         @{ decode_json_body(api_get('me/documents', $cookie)) || [] }),
+   '... from the list too');
+$res = http_request(DELETE => "/api/me/documents/$del->{id}",
+                    headers => [Cookie => $cookie, 'X-CSRF-Token' => $token]);
+is($res->{status}, 404, '... and DELETE again: 404');
+
 
 __DATA__
 

@@ -56,7 +56,7 @@ sub member_sql {
     return scalar psql_query($sql);
 }
 
-plan tests => count_tests() + 117;
+plan tests => count_tests() + 129;
 
 my $jean = account_sql('jean.dupont');
 my $anne = account_sql('anne.martin', validated => 1);
@@ -371,6 +371,40 @@ unlike($res->{body}, qr/Lou|anne\.martin|argon2/,
 is(citizen()->call(GET => 'me/export')->{status}, 401,
    'GET me/export without a session: 401');
 
+# ---------------------------------------------- a member leaves the household
+
+my $leaving = member_sql($jean, 'adult', 'Paul', 'Dupont', '1979-01-01');
+my $before_delete = psql_query("SELECT count(*) FROM portal.members"
+                               . " WHERE account_id = '$jean'");
+$res = $c->call(DELETE => "me/members/$annes_child");
+is($res->{status}, 404, "DELETE another household's member: 404");
+is(psql_query("SELECT count(*) FROM portal.members WHERE id = '$annes_child'"),
+   1, '... and she is still in hers');
+$res = $c->call(DELETE => 'me/members/not-a-uuid');
+is($res->{status}, 404, 'DELETE me/members/not-a-uuid: 404');
+$res = $c->call(DELETE => "me/members/$leaving", undef, no_csrf => 1);
+is($res->{status}, 403, '... without the anti-CSRF token: 403');
+$res = $c->call(DELETE => "me/members/$leaving");
+is($res->{status}, 204, 'DELETE me/members/{id}: 204') or diag $res->{body};
+is($res->{body}, '', '... no body');
+is(psql_query("SELECT count(*) FROM portal.members WHERE account_id = '$jean'"),
+   $before_delete - 1, '... one member less');
+is($c->call(GET => "me/members/$leaving")->{status}, 404,
+   '... GET it then: 404');
+is($c->call(DELETE => "me/members/$leaving")->{status}, 404,
+   '... and DELETE it again: 404');
+
+my $paul = account_sql('paul.simon');
+my $pauls = member_sql($paul, 'child', 'Tom', 'Simon', '2014-03-03');
+my $p = citizen();
+is($p->login('paul.simon', $PASSWORD)->{status}, 200, 'paul.simon logs in');
+$res = $p->call(DELETE => "me/members/$pauls");
+ok($res->{status} == 403 && error_code($res) eq 'account_not_validated',
+   'DELETE before validation: 403 account_not_validated');
+is(psql_query("SELECT count(*) FROM portal.members WHERE id = '$pauls'"), 1,
+   '... and the member stays');
+
+
 __DATA__
 
 === TEST 1: GET me without a session: 401
@@ -471,14 +505,14 @@ Content-Type: application/json
 
 
 
-=== TEST 8: DELETE me/members/{id}: 405
+=== TEST 8: DELETE me/members/{id} without a session: 401
 --- request
 DELETE /api/me/members/5b8e2a34-1c7d-4e8f-9a0b-2c3d4e5f6a7b
 --- more_headers
 Cookie: $TEST_PORTAL_CSRF_COOKIE
 X-CSRF-Token: $TEST_PORTAL_CSRF
---- error_code: 405
---- response_headers
-Allow: GET, HEAD, PATCH
+--- error_code: 401
+--- response_body_json
+{"error": {"code": "unauthenticated", "message": {"~": "connecter"}}}
 --- no_error_log
 [error]

@@ -300,3 +300,16 @@ AS $$
             SELECT count(*) FROM portal.auth_failures f, portal.accounts a
              WHERE a.id = p_id AND f.scope = 'login' AND f.key = a.login))
 $$;
+
+
+-- A member leaves the household; NULL when there is no such member of
+-- this household.
+CREATE FUNCTION portal.member_remove(p_account uuid, p_id uuid)
+RETURNS json
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    DELETE FROM portal.members m
+     WHERE m.id = p_id AND m.account_id = p_account
+    RETURNING portal.member_json(m)
+$$;

@@ -59,3 +59,15 @@ AS $$
       FROM portal.documents d
      WHERE d.id = p_id AND d.account_id = p_account
 $$;
+
+-- A document the citizen no longer wants kept; NULL when there is no such
+-- document of this account.
+CREATE FUNCTION portal.document_remove(p_account uuid, p_id uuid)
+RETURNS json
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    DELETE FROM portal.documents d
+     WHERE d.id = p_id AND d.account_id = p_account
+    RETURNING portal.document_json(d)
+$$;
