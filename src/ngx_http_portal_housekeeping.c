@@ -1,9 +1,9 @@
 
 /*
- * Portail Citoyen: housekeeping.  Every worker of every host has the
- * timer, each portal_housekeeping_interval; portal.housekeeping() lets one
- * of them an interval do the work, in PostgreSQL, with or without mail
- * delivery.
+ * Portail Citoyen: housekeeping.  Every worker of every host runs the
+ * timer, each portal_housekeeping_interval; portal.housekeeping() lets
+ * only the first of them in an interval do the work, in PostgreSQL, so
+ * that it runs with or without mail delivery configured.
  */
 
 

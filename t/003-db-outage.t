@@ -86,13 +86,15 @@ ok(wait_until(sub {
    }, 5, 'the query to run'),
    'a health query runs in PostgreSQL');
 
+my $before_stop = error_log_offset();
 pg_stop();
 ($res) = http_collect($h);
 is_db_unavailable($res, 'PostgreSQL restarted under the query');
-# The timer starts after the request was sent: an answer sooner than
-# portal_db_timeout did not wait for it.
-cmp_ok($res->{elapsed}, '<', $timeout,
-       '... at once, without waiting for portal_db_timeout');
+# Whether the answer waited for portal_db_timeout shows in the log, not
+# in a stopwatch: stopping PostgreSQL alone may take longer than the
+# deadline on a busy machine.
+unlike(error_log_since($before_stop), qr/in time \(portal_db_timeout\)/,
+       '... at once: the lost connection answered, not the deadline');
 
 pg_start();
 health_restore();
