@@ -79,6 +79,8 @@ typedef struct {
     ngx_http_portal_person_t          holder;
     ngx_str_t                         contact_mode;
     ngx_str_t                         current_password;
+    ngx_str_t                         captcha_id;
+    ngx_str_t                         captcha_answer;
 
     /* the checked change, for portal.me_update() */
     ngx_str_t                         change;
@@ -181,6 +183,17 @@ static const ngx_http_portal_field_t  ngx_http_portal_account_me[] = {
       NGX_HTTP_PORTAL_SECRET_BYTES, NULL, NULL,
       (ngx_int_t) offsetof(ngx_http_portal_me_input_t, current_password),
       NGX_HTTP_PORTAL_M_EMAIL_PASSWORD, NULL },
+
+    /* with it, past the failure limits */
+
+    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, captcha_id),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
+
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
+      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
+      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, captcha_answer),
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
 
     NGX_HTTP_PORTAL_FIELDS_END
 };
@@ -721,6 +734,8 @@ ngx_http_portal_account_email_checked(ngx_http_portal_db_query_t *q,
     cr->kind = &ngx_http_portal_credentials_current;
     cr->login = ctx->session.login;
     cr->secret = in->current_password;
+    cr->captcha_id = in->captcha_id;
+    cr->captcha_answer = in->captcha_answer;
     cr->granted = ngx_http_portal_account_email_granted;
     cr->refused = ngx_http_portal_account_email_refused;
 

@@ -21,11 +21,12 @@ sub email_of {
 }
 
 maildir_setup();
-plan tests => 26;
+plan tests => 31;
 
 account_sql('jean.dupont');
 account_sql('anne.martin');
 account_sql('paul.durand', validated => 1);
+account_sql('marc.leroy', validated => 1);
 
 ok(start_nginx(http_config => citizen_http_config(), config => attack_api()),
    'nginx starts');
@@ -118,3 +119,29 @@ ok(!grep({ ($_->{headers}{to} // '') =~ /\Q$EVIL\E/ } mails()),
    'nothing ever went to the refused address');
 is(scalar(grep { ($_->{headers}{to} // '') =~ /\Q$OLD\E/ } mails()), 1,
    'one mail to the old address');
+
+
+# ------------- past the failure limit, the e-mail change takes a captcha
+
+# The guesses of current_password count as failed logins: past the limit
+# the route asks for a captcha, and must be able to take one.
+my $m = client_from('10.47.4.1');
+is($m->login('marc.leroy', $PASSWORD)->{status}, 200,
+   'marc.leroy (validated) logs in');
+my @codes = map {
+    $m->call(PATCH => 'me', { holder => { email => $EVIL },
+                              current_password => "Faux numéro $_" })
+      ->{status}
+} 1 .. 5;
+is("@codes", '422 422 422 422 422', '5 wrong current_password: 422 each');
+$res = $m->call(PATCH => 'me', { holder => { email => $NEWMAIL },
+                                 current_password => $PASSWORD });
+ok($res->{status} == 429 && error_code($res) eq 'captcha_required',
+   'then the right one: 429 captcha_required') or diag body_text($res);
+$res = $m->call(PATCH => 'me', { holder => { email => 'marc@example.org' },
+                                 current_password => $PASSWORD,
+                                 captcha_id => captcha_api($m),
+                                 captcha_answer => $CAPTCHA_ANSWER });
+is($res->{status}, 200, '... with a right captcha: 200')
+    or diag body_text($res);
+is(email_of('marc.leroy'), 'marc@example.org', '... and the address changes');
