@@ -186,14 +186,7 @@ static const ngx_http_portal_field_t  ngx_http_portal_account_me[] = {
 
     /* with it, past the failure limits */
 
-    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
-      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, captcha_id),
-      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
-
-    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
-      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
-      (ngx_int_t) offsetof(ngx_http_portal_me_input_t, captcha_answer),
-      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+    NGX_HTTP_PORTAL_CAPTCHA_FIELDS(ngx_http_portal_me_input_t),
 
     NGX_HTTP_PORTAL_FIELDS_END
 };

@@ -72,6 +72,21 @@ struct ngx_http_portal_credentials_s {
 };
 
 
+/*
+ * The two optional fields of a captcha, for the field table of a route
+ * that checks credentials: type is its input struct, which has the
+ * ngx_str_t members captcha_id and captcha_answer.
+ */
+#define NGX_HTTP_PORTAL_CAPTCHA_FIELDS(type)                                  \
+    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,               \
+      (ngx_int_t) offsetof(type, captcha_id),                                 \
+      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },                                   \
+    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,                         \
+      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,                                \
+      (ngx_int_t) offsetof(type, captcha_answer),                             \
+      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL }
+
+
 /* returns as a handler does */
 ngx_int_t ngx_http_portal_credentials_check(ngx_http_request_t *r,
     ngx_http_portal_credentials_t *cr);

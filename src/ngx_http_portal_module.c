@@ -727,15 +727,29 @@ ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-/* $portal_login, $portal_nosniff */
+/* $portal_login, $portal_nosniff: each file keeps its own table */
 
 static ngx_int_t
 ngx_http_portal_preconfiguration(ngx_conf_t *cf)
 {
-    if (ngx_http_portal_session_variables(cf) != NGX_OK
-        || ngx_http_portal_response_variables(cf) != NGX_OK)
-    {
-        return NGX_ERROR;
+    ngx_uint_t            i;
+    ngx_http_variable_t  *var, *v;
+
+    static ngx_http_variable_t  *tables[] = {
+        ngx_http_portal_session_variables,
+        ngx_http_portal_response_variables
+    };
+
+    for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        for (v = tables[i]; v->name.len; v++) {
+            var = ngx_http_add_variable(cf, &v->name, v->flags);
+            if (var == NULL) {
+                return NGX_ERROR;
+            }
+
+            var->get_handler = v->get_handler;
+            var->data = v->data;
+        }
     }
 
     return NGX_OK;

@@ -61,6 +61,8 @@ static void ngx_http_portal_outbox_tick(ngx_event_t *ev);
 static void ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static void ngx_http_portal_outbox_write(void *data);
+static u_char *ngx_http_portal_outbox_text(u_char *p, const char *value,
+    size_t len, ngx_uint_t encode);
 static u_char *ngx_http_portal_outbox_header(u_char *p, const char *name,
     const char *value, ngx_uint_t encode);
 static u_char *ngx_http_portal_outbox_address(u_char *p, const char *name,
@@ -368,32 +370,26 @@ ngx_http_portal_outbox_write(void *data)
 
 
 /*
- * One header line; CR and LF never pass (no header injection), and with
- * encode a non-ASCII value becomes an RFC 2047 encoded-word.
+ * A header's text: CR and LF never pass (no header injection), and with
+ * encode a non-ASCII text becomes an RFC 2047 encoded-word.
  */
 
 static u_char *
-ngx_http_portal_outbox_header(u_char *p, const char *name, const char *value,
+ngx_http_portal_outbox_text(u_char *p, const char *value, size_t len,
     ngx_uint_t encode)
 {
-    size_t       len;
     ngx_str_t    src, dst;
-    ngx_uint_t   ascii;
-    const char  *s;
+    const char  *s, *end;
 
-    ascii = 1;
+    end = value + len;
 
-    for (s = value; *s; s++) {
+    for (s = value; s < end; s++) {
         if ((u_char) *s >= 0x80) {
-            ascii = 0;
+            break;
         }
     }
 
-    p = ngx_sprintf(p, "%s: ", name);
-
-    if (encode && !ascii) {
-        len = ngx_strlen(value);
-
+    if (encode && s < end) {
         src.data = (u_char *) value;
         src.len = len;
 
@@ -401,14 +397,26 @@ ngx_http_portal_outbox_header(u_char *p, const char *name, const char *value,
         dst.data = p;
         ngx_encode_base64(&dst, &src);
         p += dst.len;
-        p = ngx_cpymem(p, "?=", 2);
 
-    } else {
-        for (s = value; *s; s++) {
-            *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
-        }
+        return ngx_cpymem(p, "?=", 2);
     }
 
+    for (s = value; s < end; s++) {
+        *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
+    }
+
+    return p;
+}
+
+
+/* one header line */
+
+static u_char *
+ngx_http_portal_outbox_header(u_char *p, const char *name, const char *value,
+    ngx_uint_t encode)
+{
+    p = ngx_sprintf(p, "%s: ", name);
+    p = ngx_http_portal_outbox_text(p, value, ngx_strlen(value), encode);
     *p++ = '\n';
 
     return p;
@@ -426,10 +434,7 @@ static u_char *
 ngx_http_portal_outbox_address(u_char *p, const char *name,
     const char *value)
 {
-    u_char      *start;
-    size_t       len;
-    ngx_str_t    src, dst;
-    const char  *lt, *s, *end;
+    const char  *lt, *end;
 
     lt = ngx_strchr(value, '<');
 
@@ -444,38 +449,13 @@ ngx_http_portal_outbox_address(u_char *p, const char *name,
     }
 
     p = ngx_sprintf(p, "%s: ", name);
-    start = p;
 
-    for (s = value; s < end; s++) {
-        if ((u_char) *s >= 0x80) {
-            break;
-        }
+    if (end > value) {
+        p = ngx_http_portal_outbox_text(p, value, end - value, 1);
+        *p++ = ' ';
     }
 
-    if (s < end) {
-        len = end - value;
-
-        src.data = (u_char *) value;
-        src.len = len;
-
-        p = ngx_cpymem(p, "=?UTF-8?B?", sizeof("=?UTF-8?B?") - 1);
-        dst.data = p;
-        ngx_encode_base64(&dst, &src);
-        p += dst.len;
-        p = ngx_cpymem(p, "?= ", 3);
-
-    } else {
-        p = ngx_cpymem(p, value, end - value);
-
-        if (p > start) {
-            *p++ = ' ';
-        }
-    }
-
-    for (s = lt; *s; s++) {
-        *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
-    }
-
+    p = ngx_http_portal_outbox_text(p, lt, ngx_strlen(lt), 0);
     *p++ = '\n';
 
     return p;

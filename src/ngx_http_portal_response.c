@@ -31,32 +31,13 @@ static ngx_str_t  ngx_http_portal_json_type =
     ngx_string("application/json; charset=utf-8");
 
 
-static ngx_http_variable_t  ngx_http_portal_response_vars[] = {
+ngx_http_variable_t  ngx_http_portal_response_variables[] = {
 
     { ngx_string("portal_nosniff"), NULL,
       ngx_http_portal_response_nosniff, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
-
-
-ngx_int_t
-ngx_http_portal_response_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_portal_response_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
 
 
 /*

@@ -73,8 +73,8 @@ ngx_int_t ngx_http_portal_response_raw(ngx_http_request_t *r,
 /* 500 "internal": the cause goes to the error log, not to the client */
 ngx_int_t ngx_http_portal_response_internal(ngx_http_request_t *r);
 
-/* $portal_nosniff */
-ngx_int_t ngx_http_portal_response_variables(ngx_conf_t *cf);
+/* $portal_nosniff, for the module's preconfiguration */
+extern ngx_http_variable_t  ngx_http_portal_response_variables[];
 
 
 #endif /* _NGX_HTTP_PORTAL_RESPONSE_H_INCLUDED_ */

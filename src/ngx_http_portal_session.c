@@ -90,14 +90,7 @@ static const ngx_http_portal_field_t  ngx_http_portal_login_fields[] = {
 
     /* past the failure limits */
 
-    { "captcha_id", NGX_HTTP_PORTAL_UUID, 0, 0, 36, NULL, NULL,
-      (ngx_int_t) offsetof(ngx_http_portal_login_input_t, captcha_id),
-      NGX_HTTP_PORTAL_M_CAPTCHA_ID, NULL },
-
-    { "captcha_answer", NGX_HTTP_PORTAL_SECRET, 0, 0,
-      NGX_HTTP_PORTAL_CAPTCHA_MAX, NULL, NULL,
-      (ngx_int_t) offsetof(ngx_http_portal_login_input_t, captcha_answer),
-      NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER, NULL },
+    NGX_HTTP_PORTAL_CAPTCHA_FIELDS(ngx_http_portal_login_input_t),
 
     NGX_HTTP_PORTAL_FIELDS_END
 };
@@ -122,7 +115,7 @@ static ngx_http_portal_sql_t  ngx_http_portal_session_open_sql = {
 };
 
 
-static ngx_http_variable_t  ngx_http_portal_session_vars[] = {
+ngx_http_variable_t  ngx_http_portal_session_variables[] = {
 
     { ngx_string("portal_login"), NULL,
       ngx_http_portal_session_login_variable, 0,
@@ -508,25 +501,6 @@ ngx_http_portal_session_refused(ngx_http_request_t *r,
     return ngx_http_portal_response_error(r, NGX_HTTP_UNAUTHORIZED,
                                           "bad_credentials",
                                           NGX_HTTP_PORTAL_M_BAD_CREDENTIALS);
-}
-
-
-ngx_int_t
-ngx_http_portal_session_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_portal_session_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -34,7 +34,8 @@ ngx_int_t ngx_http_portal_session_phase(ngx_http_request_t *r,
 ngx_int_t ngx_http_portal_session_reply(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
-ngx_int_t ngx_http_portal_session_variables(ngx_conf_t *cf);
+/* $portal_login, for the module's preconfiguration */
+extern ngx_http_variable_t  ngx_http_portal_session_variables[];
 
 
 #endif /* _NGX_HTTP_PORTAL_SESSION_H_INCLUDED_ */
