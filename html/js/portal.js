@@ -16,6 +16,13 @@
 
     var DELAI_MS = 15000;
 
+    /*
+     * A captcha lives 10 minutes on the server: the page asks for a new one
+     * a minute before, so that the text typed is never refused as expired.
+     */
+    var CRYPTO_VIE_MS = 10 * 60 * 1000;
+    var CRYPTO_RENOUVELER_MS = 9 * 60 * 1000;
+
     /* The nine states of a request, as the citizen reads them. */
     var ETATS = {
         brouillon: 'brouillon',
@@ -44,6 +51,73 @@
         inattendu: 'Une erreur inattendue est survenue. Veuillez réessayer.'
     };
 
+    /*
+     * What the server checks, in its words (src/ngx_http_portal_messages.h),
+     * so that the page refuses the same things with the same sentences
+     * before anything is sent (and before a captcha is spent). Typographic
+     * apostrophes, as everywhere on the pages.
+     */
+    var TEXTES = {
+        civilite: 'Choisissez « Madame » ou « Monsieur ».',
+        prenom: 'Saisissez le prénom.',
+        prenomForme: 'Le prénom ne peut contenir que des lettres, espaces, traits d’union et apostrophes.',
+        nom: 'Saisissez le nom.',
+        nomForme: 'Le nom ne peut contenir que des lettres, espaces, traits d’union et apostrophes.',
+        naissance: 'Saisissez la date de naissance.',
+        naissanceForme: 'La date de naissance doit être une date passée.',
+        courriel: 'Saisissez une adresse électronique.',
+        courrielForme: 'L’adresse électronique n’est pas valide.',
+        telephoneForme: 'Le numéro de téléphone doit compter 10 chiffres (ou l’indicatif + et 11 à 15 chiffres).',
+        adresseLigne: 'Saisissez le numéro et la rue.',
+        codePostal: 'Le code postal compte 5 chiffres.',
+        commune: 'Saisissez la commune.',
+        contact: 'Choisissez un mode de contact : courriel, téléphone ou courrier.',
+        contactTelephone: 'Le contact par téléphone demande un numéro de téléphone.',
+        question: 'Choisissez une question dans la liste.',
+        reponse: 'Saisissez la réponse à la question choisie.',
+        mdpAucun: 'Choisissez un mot de passe.',
+        mdpNouveau: 'Choisissez un nouveau mot de passe.',
+        mdpLong: 'Le mot de passe ne peut dépasser 128 caractères.',
+        mdpCaracteres: 'Le mot de passe contient des caractères non admis.',
+        mdpCourt: 'Le mot de passe doit compter au moins 12 caractères.',
+        mdpCourant: 'Ce mot de passe fait partie des plus courants : choisissez-en un autre.',
+        mdpPersonnel: 'Le mot de passe ne doit être ni votre identifiant ni votre nom.',
+        mdpConfirmation: 'Les deux mots de passe saisis diffèrent.',
+        mdpActuel: 'Saisissez votre mot de passe actuel.',
+        mdpPourCourriel: 'Saisissez votre mot de passe actuel pour changer d’adresse électronique.',
+        identifiant: 'Saisissez votre identifiant.',
+        motDePasse: 'Saisissez votre mot de passe.',
+        reponseOubli: 'Saisissez la réponse à votre question.',
+        cryptogramme: 'Recopiez le texte de l’image.',
+        cryptoExpire: 'L’image a expiré : recopiez le texte de la nouvelle image.',
+        membres: 'Votre foyer compte déjà 20 membres : c’est le nombre maximal.',
+        documents: 'Votre compte a déjà 20 documents ou 50 Mo de documents : supprimez-en un avant d’en déposer un autre.'
+    };
+
+    /*
+     * The most common passwords of 12 characters or more, lowercase: the
+     * server's list (src/ngx_http_portal_password.c).
+     */
+    var COURANTS = [
+        '000000000000', '0123456789ab', '111111111111', '1111111111111',
+        '1122334455667788', '123123123123', '123456789012', '1234567890123',
+        '12345678901234', '1234567891011', '123456789123', '123456789abc',
+        '1234qwerasdf', '123soleil123', '1q2w3e4r5t6y', '1qaz2wsx3edc',
+        '222222222222', '987654321000', '987654321098', 'aaaaaaaaaaaa',
+        'abc123abc123', 'abcd1234abcd', 'abcdef123456', 'abcdefghijkl',
+        'azerty123456', 'azertyazerty', 'azertyuiop12', 'azertyuiop123',
+        'azertyuiopqsd', 'bienvenue123', 'bonjour12345', 'bonjourbonjour',
+        'chocolat1234', 'football1234', 'iloveyou1234', 'jetaime123456',
+        'jetaimejetaime', 'loveyou12345', 'marseille123', 'monmotdepasse',
+        'monmotdepasse1', 'motdepasse12', 'motdepasse123', 'motdepasse1234',
+        'motdepasseoublie', 'motdepasseportail', 'myspace12345',
+        'nicolas12345', 'parisparis75', 'password1234', 'password12345',
+        'passwordpassword', 'portailcitoyen', 'portailcitoyen1',
+        'qazwsxedcrfv', 'qwerty123456', 'qwertyqwerty', 'qwertyuiop12',
+        'qwertyuiop123', 'qwertyuiopas', 'soleil123456', 'sunshine1234',
+        'superman1234', 'trustno1trustno1', 'welcome12345', 'zaq12wsxcde3'
+    ];
+
     var session = {
         connu: false,
         authenticated: false,
@@ -55,6 +129,11 @@
     };
 
     var compteurId = 0;
+
+    /* The server's messages come with straight apostrophes; the pages' not. */
+    function typo(texte) {
+        return String(texte).replace(/'/g, '’');
+    }
 
     /* ------------------------------------------------------------ API */
 
@@ -68,9 +147,30 @@
         return new URL(chemin, baseApi()).toString();
     }
 
+    /* A session object: GET session, and the answers that renew the token. */
+    function estSession(d) {
+        return d !== null && typeof d === 'object'
+               && typeof d.authenticated === 'boolean'
+               && typeof d.csrf_token === 'string';
+    }
+
+    function appliquerSession(d) {
+        session.connu = true;
+        session.authenticated = d.authenticated === true;
+        session.login = typeof d.login === 'string' ? d.login : null;
+        session.validated = typeof d.validated === 'boolean'
+                            ? d.validated : null;
+        session.role = typeof d.role === 'string' ? d.role : null;
+        session.csrf_token = d.csrf_token;
+        session.password_change_required =
+            session.authenticated && d.password_change_required === true;
+    }
+
     /*
      * One call to the API. Always resolves, never rejects:
      * {ok, status, data, erreur: {code, message} | null}.
+     * An answer that is a session (log in, log out, a new password) carries
+     * the new anti-CSRF token: it is taken at once.
      */
     function appel(methode, chemin, corps, dejaRelance) {
         var entetes = { 'Accept': 'application/json' };
@@ -110,13 +210,17 @@
                               && data.error) || {};
                 }
                 return { ok: reponse.ok, status: reponse.status,
-                         data: data, erreur: erreur };
+                         data: data, erreur: erreur,
+                         attente: reponse.headers.get('Retry-After') };
             });
         }, function () {
             return { ok: false, status: 0, data: null, erreur: {} };
         }).then(function (res) {
             if (minuterie) {
                 clearTimeout(minuterie);
+            }
+            if (res.ok && estSession(res.data)) {
+                appliquerSession(res.data);
             }
             /* A stale anti-CSRF token: fetch a fresh one and try once more. */
             if (!res.ok && res.status === 403 && res.erreur.code === 'csrf'
@@ -132,7 +236,7 @@
     /* The French sentence to show for a failed call. */
     function messageErreur(res, contexte) {
         var texte = res.erreur && typeof res.erreur.message === 'string'
-                    ? res.erreur.message.trim() : '';
+                    ? typo(res.erreur.message.trim()) : '';
 
         if (res.status === 0) {
             return MESSAGES.reseau;
@@ -161,6 +265,17 @@
         }
     }
 
+    /* The server asks for a captcha (past the failure limits). */
+    function demandeCryptogramme(res) {
+        return res.status === 429 && res.erreur
+               && res.erreur.code === 'captcha_required';
+    }
+
+    /* The captcha sent was refused: wrong, spent or expired. */
+    function cryptogrammeRefuse(res) {
+        return res.status === 422 && res.erreur && res.erreur.code === 'captcha';
+    }
+
     /* -------------------------------------------------------- display */
 
     function tous(selecteur, racine) {
@@ -185,18 +300,26 @@
      */
     function annoncer(zone, texte, genre) {
         if (!zone) {
-            return;
+            return null;
         }
         zone.textContent = '';
         if (!texte) {
-            return;
+            return null;
         }
         var p = creer('p', 'alerte alerte--' + (genre || 'info'), texte);
+        p.id = idPour(zone, 'zone') + '-texte';
         zone.appendChild(p);
+        return p;
     }
 
+    /* The login form's messages, beside its fields. */
     function zoneMessage() {
         return document.getElementById('connexion-message');
+    }
+
+    /* What happened to the session: logged in, logged out. */
+    function zoneEspace() {
+        return document.getElementById('espace-message') || zoneMessage();
     }
 
     /*
@@ -256,20 +379,7 @@
 
     function chargerSession() {
         return appel('GET', 'session').then(function (res) {
-            var d = res.data;
-            if (res.ok && d && typeof d === 'object') {
-                session.connu = true;
-                session.authenticated = d.authenticated === true;
-                session.login = typeof d.login === 'string' ? d.login : null;
-                session.validated = typeof d.validated === 'boolean'
-                                    ? d.validated : null;
-                session.role = typeof d.role === 'string' ? d.role : null;
-                session.csrf_token = typeof d.csrf_token === 'string'
-                                     ? d.csrf_token : null;
-                session.password_change_required =
-                    session.authenticated
-                    && d.password_change_required === true;
-            } else {
+            if (!(res.ok && estSession(res.data))) {
                 session.connu = false;
                 session.authenticated = false;
                 session.login = null;
@@ -285,29 +395,52 @@
         if (!champ) {
             return;
         }
-        var aides = (champ.getAttribute('aria-describedby') || '')
-                    .split(/\s+/).filter(function (id) {
-                        return id && id !== idMessage;
-                    });
         if (invalide) {
             champ.setAttribute('aria-invalid', 'true');
-            aides.push(idMessage);
+            ajouterDescription(champ, idMessage);
         } else {
             champ.removeAttribute('aria-invalid');
-        }
-        if (aides.length) {
-            champ.setAttribute('aria-describedby', aides.join(' '));
-        } else {
-            champ.removeAttribute('aria-describedby');
+            retirerDescription(champ, idMessage);
         }
     }
 
+    /*
+     * A form at work: its buttons say so (aria-disabled) but keep the focus,
+     * which a disabled button would drop to the page's body; a second
+     * submission is ignored until the first is answered.
+     */
     function occupe(formulaire, oui) {
         tous('button', formulaire).forEach(function (b) {
-            b.disabled = oui;
+            if (oui) {
+                b.setAttribute('aria-disabled', 'true');
+                b.setAttribute('data-occupe', '');
+            } else if (b.hasAttribute('data-occupe')) {
+                b.removeAttribute('aria-disabled');
+                b.removeAttribute('data-occupe');
+            }
         });
         formulaire.setAttribute('aria-busy', oui ? 'true' : 'false');
     }
+
+    function estOccupe(el) {
+        var f = el && el.closest ? el.closest('[aria-busy="true"]') : null;
+        return f !== null && f.tagName === 'FORM';
+    }
+
+    document.addEventListener('submit', function (ev) {
+        if (ev.target.getAttribute('aria-busy') === 'true') {
+            ev.preventDefault();
+            ev.stopImmediatePropagation();
+        }
+    }, true);
+    document.addEventListener('click', function (ev) {
+        var b = ev.target.closest ? ev.target.closest('button[data-occupe]')
+                                  : null;
+        if (b) {
+            ev.preventDefault();
+            ev.stopImmediatePropagation();
+        }
+    }, true);
 
     /* ------------------------------------------------- form errors */
 
@@ -397,18 +530,22 @@
      * it with aria-describedby, aria-invalid set), focus on the first field
      * in error. erreurs: {"holder.first_name": "Saisissez le prénom.", ...},
      * matched with the form's [data-champ] elements; titre: the general
-     * message. Nothing but titre when erreurs is empty.
+     * message. Nothing but titre when erreurs is empty. options.recap false:
+     * the messages beside the fields only (a small form whose live region
+     * says the rest).
      */
-    function afficherErreurs(formulaire, titre, erreurs) {
+    function afficherErreurs(formulaire, titre, erreurs, options) {
         effacerErreurs(formulaire);
         erreurs = erreurs || {};
+        options = options || {};
         var lignes = [];
 
         Object.keys(erreurs).forEach(function (cle) {
-            var message = String(erreurs[cle]);
+            var message = typo(erreurs[cle]);
             var cible = null;
             tous('[data-champ]', formulaire).some(function (el) {
-                if (el.getAttribute('data-champ') === cle) {
+                if (el.getAttribute('data-champ') === cle
+                    && !el.closest('[hidden]')) {
                     cible = el;
                     return true;
                 }
@@ -459,11 +596,19 @@
                    & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
         });
 
+        var premiere = lignes.filter(function (l) { return l.premier; })[0];
+        if (options.recap === false) {
+            if (premiere) {
+                premiere.premier.focus();
+            }
+            return null;
+        }
+
         var recap = creer('div', 'recap-erreurs');
         recap.setAttribute('role', 'alert');
         recap.tabIndex = -1;
         recap.appendChild(creer('p', 'recap-erreurs__titre',
-                                titre || 'Certaines informations sont à corriger.'));
+                                typo(titre || 'Certaines informations sont à corriger.')));
         if (lignes.length) {
             var ul = creer('ul');
             lignes.forEach(function (l) {
@@ -487,7 +632,6 @@
         }
         formulaire.insertBefore(recap, formulaire.firstChild);
 
-        var premiere = lignes.filter(function (l) { return l.premier; })[0];
         if (premiere) {
             premiere.premier.focus();
         } else {
@@ -497,23 +641,453 @@
     }
 
     /* The API's answer to a form: its fields, or one message. */
-    function erreursApi(formulaire, res, contexte) {
+    function erreursApi(formulaire, res, contexte, options) {
         var champs = res.erreur && res.erreur.fields
                      && typeof res.erreur.fields === 'object'
                      ? res.erreur.fields : null;
         var titre = messageErreur(res, contexte);
-        return afficherErreurs(formulaire, titre, champs);
+        return afficherErreurs(formulaire, titre, champs, options);
     }
 
-    /* Logs in; answers the API's result, the session loaded again. */
-    function ouvrirSession(login, mdp) {
-        return chargerSession().then(function () {
-            return appel('POST', 'session', { login: login, password: mdp });
+    /* ------------------------------------------------------- the rules */
+
+    /* Letters and digits only, lowercase, accents folded: "Jean-Éric" → "jeaneric". */
+    var PLIAGES = {
+        'æ': 'ae', 'œ': 'oe', 'ß': 'ss', 'ø': 'o', 'đ': 'd', 'ð': 'd',
+        'ħ': 'h', 'ı': 'i', 'ĳ': 'ij', 'ŀ': 'l', 'ł': 'l', 'ŉ': 'n',
+        'ŋ': 'n', 'ŧ': 't', 'ſ': 's', 'þ': 'th', 'ĸ': 'k'
+    };
+
+    function plier(texte) {
+        return Array.from(String(texte || '').toLowerCase()).map(function (c) {
+            if (PLIAGES[c]) {
+                return PLIAGES[c];
+            }
+            if (c.charCodeAt(0) > 0x17f) {
+                return '';
+            }
+            return c.normalize('NFD').replace(/[^a-z0-9]/g, '');
+        }).join('');
+    }
+
+    /* Letters (ASCII and U+00C0–U+017F but × and ÷), spaces, hyphens, apostrophes. */
+    function nomValide(v) {
+        var signes = Array.from(v);
+        var lettres = 0;
+        if (signes.length > 100) {
+            return false;
+        }
+        for (var i = 0; i < signes.length; i++) {
+            var c = signes[i];
+            if (c === ' ' || c === '-' || c === '\'' || c === '’') {
+                continue;
+            }
+            if (!/^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f]$/.test(c)) {
+                return false;
+            }
+            lettres += 1;
+        }
+        return lettres > 0;
+    }
+
+    function aujourdhuiUtc() {
+        return new Date().toISOString().slice(0, 10);
+    }
+
+    /* AAAA-MM-JJ, a real date, 1900 or later, not after today. */
+    function dateValide(v) {
+        var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+        if (!m) {
+            return false;
+        }
+        var a = parseInt(m[1], 10);
+        var mo = parseInt(m[2], 10);
+        var j = parseInt(m[3], 10);
+        var d = new Date(Date.UTC(a, mo - 1, j));
+        return a >= 1900 && d.getUTCFullYear() === a
+               && d.getUTCMonth() === mo - 1 && d.getUTCDate() === j
+               && v <= aujourdhuiUtc();
+    }
+
+    /*
+     * A plain address: a dot-atom of ASCII before the @, a domain of two
+     * labels or more after it (accents accepted: they go to punycode).
+     */
+    function courrielValide(v) {
+        var at = v.indexOf('@');
+        if (at < 1 || v.indexOf('@', at + 1) !== -1 || v.length > 254) {
+            return false;
+        }
+        var local = v.slice(0, at);
+        var domaine = v.slice(at + 1);
+        if (local.length > 64 || local.charAt(0) === '.'
+            || local.charAt(local.length - 1) === '.'
+            || local.indexOf('..') !== -1
+            || !/^[A-Za-z0-9!#$%&'*+\-\/=?^_`{|}~.]+$/.test(local)) {
+            return false;
+        }
+        if (/[^\x00-\x7f]/.test(domaine)) {
+            if (/[\s\/?#:@\\\[\]%]/.test(domaine)) {
+                return false;
+            }
+            try {
+                domaine = new URL('http://' + domaine + '/').hostname;
+            } catch (e) {
+                return false;
+            }
+        }
+        if (!domaine || domaine.length > 253
+            || local.length + 1 + domaine.length > 254) {
+            return false;
+        }
+        var etiquettes = domaine.split('.');
+        if (etiquettes.length < 2) {
+            return false;
+        }
+        return etiquettes.every(function (e) {
+            return e.length >= 1 && e.length <= 63
+                   && /^[A-Za-z0-9-]+$/.test(e)
+                   && e.charAt(0) !== '-' && e.charAt(e.length - 1) !== '-';
+        }) && !/^[0-9]+$/.test(etiquettes[etiquettes.length - 1]);
+    }
+
+    /* 10 digits, or + and 11 to 15; spaces, dots and hyphens between. */
+    function telephoneValide(v) {
+        if (v.length > 30 || !/^\+?[0-9 .\-]+$/.test(v)) {
+            return false;
+        }
+        var chiffres = v.replace(/[^0-9]/g, '').length;
+        return v.charAt(0) === '+' ? chiffres >= 11 && chiffres <= 15
+                                   : chiffres === 10;
+    }
+
+    /*
+     * Why a new password would be refused, or null. personnels: the login
+     * and the name (and the address at sign-up), which it must not be.
+     */
+    function motDePasseRefuse(mdp, personnels, nouveau) {
+        if (!mdp) {
+            return nouveau ? TEXTES.mdpNouveau : TEXTES.mdpAucun;
+        }
+        var n = Array.from(mdp).length;
+        if (/[\x00-\x1f\x7f-\x9f]/.test(mdp)) {
+            return TEXTES.mdpCaracteres;
+        }
+        if (n < 12) {
+            return TEXTES.mdpCourt;
+        }
+        if (n > 128 || new TextEncoder().encode(mdp).length > 512) {
+            return TEXTES.mdpLong;
+        }
+        if (COURANTS.indexOf(mdp.replace(/[A-Z]/g, function (c) {
+            return c.toLowerCase();
+        })) !== -1) {
+            return TEXTES.mdpCourant;
+        }
+        var plie = plier(mdp);
+        if ((personnels || []).some(function (p) {
+            var autre = plier(p);
+            return autre && autre === plie;
+        })) {
+            return TEXTES.mdpPersonnel;
+        }
+        return null;
+    }
+
+    /* The login "prénom.nom" and its two parts: what a password must not be. */
+    function personnelsDe(login) {
+        if (!login) {
+            return [];
+        }
+        var point = login.indexOf('.');
+        return point > 0 ? [login, login.slice(0, point), login.slice(point + 1)]
+                         : [login];
+    }
+
+    var REGLES = {
+        nomValide: nomValide,
+        dateValide: dateValide,
+        courrielValide: courrielValide,
+        telephoneValide: telephoneValide,
+        motDePasseRefuse: motDePasseRefuse,
+        personnelsDe: personnelsDe,
+        plier: plier,
+        aujourdhuiUtc: aujourdhuiUtc
+    };
+
+    /* ------------------------------------------------------ the captcha */
+
+    /*
+     * A captcha in a form: its image (with the API's text alternative), its
+     * sound, "Nouvelle image", and the field "Saisissez le texte de
+     * l'image". Built inside conteneur; ids start with prefixe. A new image
+     * comes a minute before the server would let this one expire, and when
+     * the image or the sound can no longer be fetched.
+     */
+    function Cryptogramme(conteneur, prefixe) {
+        var moi = this;
+        this.conteneur = conteneur;
+        this.id = null;
+        this.creeLe = 0;
+        this.minuterie = null;
+        this.chargement = null;
+        this.relances = 0;
+        this.actif = false;
+
+        conteneur.classList.add('cryptogramme-zone');
+        var boite = creer('div', 'cryptogramme');
+        boite.setAttribute('aria-busy', 'true');
+        var img = creer('img', 'cryptogramme__image');
+        img.id = prefixe + '-image';
+        img.width = 220;
+        img.height = 70;
+        img.alt = 'Chargement du cryptogramme…';
+        img.src = new URL('../img/chargement.svg', document.querySelector(
+            'link[rel="stylesheet"]').href).toString();
+        boite.appendChild(img);
+        var outils = creer('div', 'cryptogramme__outils');
+        var libelleSon = creer('p', 'cryptogramme__audio-libelle',
+                               'Écouter les caractères :');
+        libelleSon.id = prefixe + '-audio-libelle';
+        var audio = creer('audio');
+        audio.id = prefixe + '-audio';
+        audio.controls = true;
+        audio.preload = 'none';
+        audio.setAttribute('aria-labelledby', libelleSon.id);
+        var bouton = creer('button', 'bouton bouton--secondaire bouton--petit',
+                           'Nouvelle image');
+        bouton.type = 'button';
+        bouton.id = prefixe + '-nouveau';
+        outils.appendChild(libelleSon);
+        outils.appendChild(audio);
+        outils.appendChild(bouton);
+        boite.appendChild(outils);
+        conteneur.appendChild(boite);
+
+        var message = creer('p', 'cryptogramme__message');
+        message.id = prefixe + '-message';
+        message.setAttribute('aria-live', 'polite');
+        conteneur.appendChild(message);
+
+        var champ = creer('div', 'champ champ--moyen');
+        var label = creer('label', null, 'Saisissez le texte de l’image');
+        label.htmlFor = prefixe + '-reponse';
+        var input = creer('input');
+        input.id = prefixe + '-reponse';
+        input.name = 'captcha_answer';
+        input.type = 'text';
+        input.setAttribute('data-champ', 'captcha_answer');
+        input.autocomplete = 'off';
+        input.setAttribute('autocapitalize', 'characters');
+        input.spellcheck = false;
+        input.maxLength = 16;
+        input.setAttribute('aria-describedby', message.id);
+        champ.appendChild(label);
+        champ.appendChild(input);
+        conteneur.appendChild(champ);
+
+        this.boite = boite;
+        this.img = img;
+        this.audio = audio;
+        this.bouton = bouton;
+        this.message = message;
+        this.input = input;
+
+        bouton.addEventListener('click', function () {
+            moi.nouveau('demande').then(function () {
+                input.focus();
+            });
+        });
+        img.addEventListener('load', function () {
+            if (moi.id && img.getAttribute('data-captcha-id') === moi.id) {
+                moi.relances = 0;
+                boite.setAttribute('aria-busy', 'false');
+            }
+        });
+        /* Fetched too often (429), spent or expired (404): another one. */
+        var echec = function (quoi) {
+            return function () {
+                if (!moi.actif || !moi.id || moi.chargement) {
+                    return;
+                }
+                if (moi.relances >= 2) {
+                    moi.dire('Le cryptogramme ne peut pas être affiché pour le '
+                             + 'moment. Choisissez « Nouvelle image » pour '
+                             + 'réessayer.');
+                    return;
+                }
+                moi.relances += 1;
+                moi.nouveau(quoi);
+            };
+        };
+        img.addEventListener('error', echec('image'));
+        audio.addEventListener('error', echec('son'));
+        document.addEventListener('visibilitychange', function () {
+            if (document.visibilityState === 'visible' && moi.visible() && moi.id
+                && Date.now() - moi.creeLe >= CRYPTO_RENOUVELER_MS) {
+                moi.nouveau('expiration');
+            }
+        });
+    }
+
+    Cryptogramme.prototype.dire = function (texte) {
+        this.message.textContent = texte || '';
+    };
+
+    /*
+     * Asks the API for a new captcha. raison: "demande" ("Nouvelle image"),
+     * "expiration" (it would expire soon), "image", "son" (no longer
+     * fetched), "refus" (the server refused the last one: the caller says
+     * why beside the field), nothing at first.
+     */
+    Cryptogramme.prototype.nouveau = function (raison) {
+        var moi = this;
+        if (this.chargement) {
+            return this.chargement;
+        }
+        clearTimeout(this.minuterie);
+        this.bouton.setAttribute('aria-disabled', 'true');
+        this.boite.setAttribute('aria-busy', 'true');
+        this.chargement = appel('POST', 'captcha').then(function (res) {
+            var d = res.data;
+            moi.chargement = null;
+            moi.bouton.removeAttribute('aria-disabled');
+            if (!res.ok || !d || typeof d.captcha_id !== 'string') {
+                moi.id = null;
+                moi.boite.setAttribute('aria-busy', 'false');
+                moi.img.alt = 'Le cryptogramme n’a pas pu être affiché.';
+                moi.img.removeAttribute('data-captcha-id');
+                moi.dire('Le cryptogramme n’a pas pu être affiché. '
+                         + messageErreur(res, 'captcha')
+                         + ' Choisissez « Nouvelle image » pour réessayer.');
+                return false;
+            }
+            var base = urlApi('captcha/' + encodeURIComponent(d.captcha_id));
+            moi.id = d.captcha_id;
+            moi.creeLe = Date.now();
+            moi.img.setAttribute('data-captcha-id', d.captcha_id);
+            moi.img.alt = typeof d.alt === 'string' && d.alt
+                ? typo(d.alt)
+                : 'Image de vérification : des caractères déformés à recopier '
+                  + 'dans le champ « Saisissez le texte de l’image ».';
+            moi.img.src = d.image ? new URL(d.image, document.baseURI).toString()
+                                  : base + '.png';
+            moi.audio.src = d.audio ? new URL(d.audio, document.baseURI).toString()
+                                    : base + '.wav';
+            moi.input.value = '';
+            moi.dire({
+                demande: 'Une nouvelle image est affichée. Recopiez ses caractères.',
+                expiration: 'L’image allait expirer : une nouvelle image la '
+                            + 'remplace. Recopiez ses caractères.',
+                expiree: TEXTES.cryptoExpire,
+                image: 'L’image ne pouvait plus être affichée : une nouvelle '
+                       + 'image la remplace. Recopiez ses caractères.',
+                son: 'Le son ne pouvait plus être écouté : une nouvelle image '
+                     + 'et son écoute le remplacent.'
+            }[raison] || '');
+            moi.minuterie = setTimeout(function () {
+                if (moi.visible()) {
+                    moi.nouveau('expiration');
+                }
+            }, CRYPTO_RENOUVELER_MS);
+            return true;
+        });
+        return this.chargement;
+    };
+
+    /* Shows it (a new one if it has none yet). */
+    Cryptogramme.prototype.afficher = function () {
+        this.conteneur.hidden = false;
+        this.actif = true;
+        if (!this.id || this.perime()) {
+            return this.nouveau(this.id ? 'expiree' : undefined);
+        }
+        return Promise.resolve(true);
+    };
+
+    /* Hides it and forgets it: the next display asks for another one. */
+    Cryptogramme.prototype.masquer = function () {
+        this.conteneur.hidden = true;
+        this.actif = false;
+        this.id = null;
+        clearTimeout(this.minuterie);
+        this.input.value = '';
+        this.dire('');
+    };
+
+    /* Shown, in a form still in the page (a block's form goes away). */
+    Cryptogramme.prototype.visible = function () {
+        return this.actif && !this.conteneur.hidden && this.conteneur.isConnected;
+    };
+
+    /* Past its 10 minutes by this page's clock (a sleeping computer). */
+    Cryptogramme.prototype.perime = function () {
+        return this.id !== null && Date.now() - this.creeLe >= CRYPTO_VIE_MS;
+    };
+
+    Cryptogramme.prototype.valeurs = function () {
+        return { captcha_id: this.id, captcha_answer: this.input.value.trim() };
+    };
+
+    /*
+     * Before a form is sent: the message to show beside the field, or null.
+     * An image too old is replaced (nothing is sent, nothing is spent).
+     */
+    Cryptogramme.prototype.verifier = function () {
+        if (!this.id) {
+            this.nouveau();
+            return 'Le cryptogramme n’est pas disponible : choisissez « Nouvelle '
+                   + 'image » pour en afficher un.';
+        }
+        if (this.perime()) {
+            this.nouveau('expiree');
+            return TEXTES.cryptoExpire;
+        }
+        if (!this.input.value.trim()) {
+            return TEXTES.cryptogramme;
+        }
+        return null;
+    };
+
+    /*
+     * The server refused it (422 "captcha"): a new image; the message beside
+     * the field is the API's (wrong, spent, or expired).
+     */
+    Cryptogramme.prototype.refuse = function (res) {
+        var champs = res.erreur && res.erreur.fields;
+        var texte = (champs && (champs.captcha_answer || champs.captcha_id))
+                    || res.erreur.message || TEXTES.cryptogramme;
+        this.nouveau('refus');
+        return typo(texte);
+    };
+
+    /* ---------------------------------------------------- logging in */
+
+    var connexion = {
+        crypto: null        /* the login box's captcha, past the limits */
+    };
+
+    /*
+     * Logs in; answers the API's result. The answer is the new session with
+     * its new anti-CSRF token. extra: {captcha_id, captcha_answer} past the
+     * failure limits.
+     */
+    function ouvrirSession(login, mdp, extra) {
+        var avant = session.csrf_token ? Promise.resolve() : chargerSession();
+        return avant.then(function () {
+            var corps = { login: login, password: mdp };
+            if (extra) {
+                corps.captcha_id = extra.captcha_id;
+                corps.captcha_answer = extra.captcha_answer;
+            }
+            return appel('POST', 'session', corps);
         }).then(function (res) {
             if (!res.ok) {
                 return res;
             }
-            return chargerSession().then(function () {
+            var suite = estSession(res.data) ? Promise.resolve()
+                                             : chargerSession();
+            return suite.then(function () {
                 if (!session.authenticated && res.data
                     && typeof res.data === 'object') {
                     session.authenticated = true;
@@ -543,15 +1117,32 @@
         }
     }
 
-    function initConnexion() {
-        var formulaire = document.getElementById('form-connexion');
-        var zone = zoneMessage();
+    /*
+     * The login box, ready for a login past the limits: the identifier and
+     * the password typed, the captcha shown (after an account is created
+     * from an address that failed too often).
+     */
+    function connexionAvecCryptogramme(login, mdp, texte) {
+        var f = document.getElementById('form-connexion');
+        if (!f || !connexion.crypto) {
+            return Promise.resolve(false);
+        }
+        f.elements.namedItem('login').value = login;
+        f.elements.namedItem('password').value = mdp;
+        annoncer(zoneMessage(), texte, 'info');
+        return connexion.crypto.afficher();
+    }
 
+    function initDeconnexion() {
         tous('[data-action="deconnexion"]').forEach(function (bouton) {
             bouton.addEventListener('click', function () {
-                bouton.disabled = true;
+                if (bouton.getAttribute('aria-disabled') === 'true') {
+                    return;
+                }
+                bouton.setAttribute('aria-disabled', 'true');
                 appel('DELETE', 'session').then(function (res) {
-                    bouton.disabled = false;
+                    bouton.removeAttribute('aria-disabled');
+                    var zone = zoneEspace();
                     if (!res.ok && res.status !== 401) {
                         if (zone) {
                             annoncer(zone, messageErreur(res, 'deconnexion'),
@@ -561,10 +1152,13 @@
                         }
                         return;
                     }
-                    return chargerSession().then(function () {
+                    var suite = res.ok && estSession(res.data)
+                                ? Promise.resolve() : chargerSession();
+                    return suite.then(function () {
                         session.authenticated = false;
                         session.password_change_required = false;
                         afficherEtat();
+                        annoncer(zoneMessage(), '');
                         annoncer(zone, 'Vous êtes déconnecté.', 'succes');
                         var champ = document.getElementById('identifiant')
                                     || document.getElementById('contenu');
@@ -575,54 +1169,105 @@
                 });
             });
         });
+    }
 
+    function initConnexion() {
+        var formulaire = document.getElementById('form-connexion');
+        var zone = zoneMessage();
+
+        initDeconnexion();
         if (!formulaire) {
             return;
         }
         var champLogin = formulaire.elements.namedItem('login');
         var champMdp = formulaire.elements.namedItem('password');
+        var zoneCrypto = document.getElementById('connexion-captcha');
+        var crypto = zoneCrypto ? new Cryptogramme(zoneCrypto, 'connexion-captcha')
+                                : null;
+        connexion.crypto = crypto;
+
+        function erreur(champ, texte) {
+            marquerChamp(champ, true, zone.id);
+            annoncer(zone, texte, 'erreur');
+            champ.focus();
+        }
 
         formulaire.addEventListener('submit', function (ev) {
             ev.preventDefault();
             var login = champLogin.value.trim();
             var mdp = champMdp.value;
+            var avecCrypto = crypto !== null && crypto.visible();
 
+            effacerErreurs(formulaire);
             marquerChamp(champLogin, false, zone.id);
             marquerChamp(champMdp, false, zone.id);
 
             if (!login) {
-                marquerChamp(champLogin, true, zone.id);
-                annoncer(zone, 'Saisissez votre identifiant.', 'erreur');
-                champLogin.focus();
+                erreur(champLogin, TEXTES.identifiant);
                 return;
             }
             if (!mdp) {
-                marquerChamp(champMdp, true, zone.id);
-                annoncer(zone, 'Saisissez votre mot de passe.', 'erreur');
-                champMdp.focus();
+                erreur(champMdp, TEXTES.motDePasse);
                 return;
+            }
+            if (avecCrypto) {
+                var probleme = crypto.verifier();
+                if (probleme) {
+                    afficherErreurs(formulaire, null,
+                                    { captcha_answer: probleme },
+                                    { recap: false });
+                    annoncer(zone, probleme, 'erreur');
+                    crypto.input.focus();
+                    return;
+                }
             }
 
             occupe(formulaire, true);
             annoncer(zone, 'Connexion en cours…', 'info');
 
-            ouvrirSession(login, mdp).then(function (res) {
-                occupe(formulaire, false);
-                if (!res.ok) {
-                    annoncer(zone, messageErreur(res, 'connexion'), 'erreur');
+            ouvrirSession(login, mdp, avecCrypto ? crypto.valeurs() : null)
+                .then(function (res) {
+                    occupe(formulaire, false);
+                    if (res.ok) {
+                        if (crypto) {
+                            crypto.masquer();
+                        }
+                        champMdp.value = '';
+                        annoncer(zone, '');
+                        annoncer(zoneEspace(), session.password_change_required
+                                 ? 'Vous êtes connecté avec un mot de passe '
+                                   + 'temporaire : choisissez maintenant votre '
+                                   + 'nouveau mot de passe.'
+                                 : 'Vous êtes connecté.', 'succes');
+                        focusApresConnexion();
+                        return;
+                    }
+                    if (crypto && demandeCryptogramme(res)) {
+                        /* Past the limits: the same try, with the captcha. */
+                        crypto.afficher();
+                        annoncer(zone, messageErreur(res, 'connexion'), 'erreur');
+                        crypto.input.focus();
+                        return;
+                    }
+                    if (crypto && cryptogrammeRefuse(res)) {
+                        afficherErreurs(formulaire, null,
+                                        { captcha_answer: crypto.refuse(res) },
+                                        { recap: false });
+                        annoncer(zone, messageErreur(res, 'connexion'), 'erreur');
+                        crypto.input.focus();
+                        return;
+                    }
+                    if (avecCrypto) {
+                        /* The captcha served for this try. */
+                        crypto.nouveau('refus');
+                    }
                     if (res.status === 401) {
                         champMdp.value = '';
+                        erreur(champMdp, messageErreur(res, 'connexion'));
+                        return;
                     }
-                    return;
-                }
-                champMdp.value = '';
-                annoncer(zone, session.password_change_required
-                         ? 'Vous êtes connecté avec un mot de passe '
-                           + 'temporaire : choisissez maintenant votre '
-                           + 'nouveau mot de passe.'
-                         : 'Vous êtes connecté.', 'succes');
-                focusApresConnexion();
-            });
+                    annoncer(zone, messageErreur(res, 'connexion'), 'erreur');
+                });
         });
     }
 
@@ -635,23 +1280,22 @@
         if (!formulaire) {
             return;
         }
-        var zone = zoneMessage();
         var nouveau = formulaire.elements.namedItem('new');
         var confirmation = formulaire.elements.namedItem('new_confirm');
 
         formulaire.addEventListener('submit', function (ev) {
             ev.preventDefault();
             var erreurs = {};
-            if (nouveau.value.length < 12) {
-                erreurs['new'] = 'Le mot de passe doit compter au moins '
-                                 + '12 caractères.';
-            }
-            if (confirmation.value !== nouveau.value) {
-                erreurs.new_confirm = 'Les deux mots de passe ne sont pas '
-                                      + 'identiques.';
+            var refus = motDePasseRefuse(nouveau.value,
+                                         personnelsDe(session.login), true);
+            if (refus) {
+                erreurs['new'] = refus;
+            } else if (confirmation.value !== nouveau.value) {
+                erreurs.new_confirm = TEXTES.mdpConfirmation;
             }
             if (Object.keys(erreurs).length) {
-                afficherErreurs(formulaire, null, erreurs);
+                afficherErreurs(formulaire, 'Le mot de passe n’a pas été changé.',
+                                erreurs);
                 return;
             }
             effacerErreurs(formulaire);
@@ -666,9 +1310,12 @@
                     }
                     nouveau.value = '';
                     confirmation.value = '';
-                    return chargerSession().then(function () {
+                    var suite = estSession(res.data) ? Promise.resolve()
+                                                     : chargerSession();
+                    return suite.then(function () {
+                        session.password_change_required = false;
                         afficherEtat();
-                        annoncer(zone, 'Votre nouveau mot de passe est '
+                        annoncer(zoneEspace(), 'Votre nouveau mot de passe est '
                                  + 'enregistré.', 'succes');
                         focusApresConnexion();
                     });
@@ -679,26 +1326,41 @@
     /*
      * Lost password, as the FAQ tells it: type the identifier, follow
      * "Mot de passe oublié ?", answer the question, get a temporary password
-     * by mail.
+     * by mail. Whether the answer was right is never told.
      */
+    var TEXTE_OUBLI = 'Si votre réponse est juste, un courriel vient de vous '
+        + 'apporter un mot de passe temporaire, valable 30 minutes : '
+        + 'saisissez-le ci-dessus pour vous connecter. Rien reçu d’ici '
+        + 'quelques minutes ? Regardez dans vos courriers indésirables '
+        + '(spam), puis vérifiez votre réponse et recommencez, ou contactez '
+        + 'la Mairie.';
+
     function initOubli() {
         var lien = document.getElementById('lien-oubli');
         var cadre = document.getElementById('mot-de-passe-oublie');
         var formulaire = document.getElementById('form-oubli');
-        var connexion = document.getElementById('form-connexion');
-        if (!lien || !cadre || !formulaire || !connexion) {
+        var connexionForm = document.getElementById('form-connexion');
+        if (!lien || !cadre || !formulaire || !connexionForm) {
             return;
         }
         var zone = zoneMessage();
-        var champLogin = connexion.elements.namedItem('login');
+        var zoneOubli = document.getElementById('oubli-message') || zone;
+        var champLogin = connexionForm.elements.namedItem('login');
         var question = document.getElementById('oubli-question');
         var reponse = formulaire.elements.namedItem('answer');
+        var zoneCrypto = document.getElementById('oubli-captcha');
+        var crypto = zoneCrypto ? new Cryptogramme(zoneCrypto, 'oubli-captcha')
+                                : null;
         var loginDemande = '';
 
         function fermer() {
             cadre.hidden = true;
             reponse.value = '';
-            marquerChamp(reponse, false, zone.id);
+            effacerErreurs(formulaire);
+            annoncer(zoneOubli, '');
+            if (crypto) {
+                crypto.masquer();
+            }
         }
 
         lien.addEventListener('click', function (ev) {
@@ -713,7 +1375,8 @@
                 return;
             }
             annoncer(zone, 'Recherche de votre question de sécurité…', 'info');
-            chargerSession().then(function () {
+            var avant = session.csrf_token ? Promise.resolve() : chargerSession();
+            avant.then(function () {
                 return appel('POST', 'password/question', { login: login });
             }).then(function (res) {
                 if (!res.ok || !res.data
@@ -723,6 +1386,9 @@
                                           : messageErreur(res, 'oubli'),
                              'erreur');
                     return;
+                }
+                if (loginDemande !== login) {
+                    fermer();
                 }
                 loginDemande = login;
                 question.textContent = res.data.question;
@@ -734,31 +1400,61 @@
 
         formulaire.addEventListener('submit', function (ev) {
             ev.preventDefault();
-            marquerChamp(reponse, false, zone.id);
+            var avecCrypto = crypto !== null && crypto.visible();
+            effacerErreurs(formulaire);
             if (!reponse.value.trim()) {
-                marquerChamp(reponse, true, zone.id);
-                annoncer(zone, 'Saisissez la réponse à votre question.',
-                         'erreur');
-                reponse.focus();
+                afficherErreurs(formulaire, null,
+                                { answer: TEXTES.reponseOubli }, { recap: false });
+                annoncer(zoneOubli, TEXTES.reponseOubli, 'erreur');
                 return;
             }
+            if (avecCrypto) {
+                var probleme = crypto.verifier();
+                if (probleme) {
+                    afficherErreurs(formulaire, null,
+                                    { captcha_answer: probleme },
+                                    { recap: false });
+                    annoncer(zoneOubli, probleme, 'erreur');
+                    crypto.input.focus();
+                    return;
+                }
+            }
+            var corps = { login: loginDemande, answer: reponse.value };
+            if (avecCrypto) {
+                var v = crypto.valeurs();
+                corps.captcha_id = v.captcha_id;
+                corps.captcha_answer = v.captcha_answer;
+            }
             occupe(formulaire, true);
-            appel('POST', 'password/reset',
-                  { login: loginDemande, answer: reponse.value })
-                .then(function (res) {
-                    occupe(formulaire, false);
-                    if (!res.ok) {
-                        annoncer(zone, messageErreur(res, 'oubli'), 'erreur');
-                        return;
-                    }
+            annoncer(zoneOubli, 'Envoi de votre réponse…', 'info');
+            appel('POST', 'password/reset', corps).then(function (res) {
+                occupe(formulaire, false);
+                if (res.ok) {
                     fermer();
-                    annoncer(zone, 'Si votre réponse est exacte, un courriel '
-                             + 'contenant un mot de passe temporaire vient de '
-                             + 'vous être envoyé. Il est valable 30 minutes '
-                             + 'et vous demandera d’en choisir un nouveau.',
-                             'succes');
-                    champLogin.focus();
-                });
+                    annoncer(zone, TEXTE_OUBLI, 'succes');
+                    var mdp = connexionForm.elements.namedItem('password');
+                    marquerChamp(mdp, false, zone.id);
+                    ajouterDescription(mdp, zone.id);
+                    mdp.focus();
+                    return;
+                }
+                if (crypto && demandeCryptogramme(res)) {
+                    crypto.afficher();
+                    annoncer(zoneOubli, messageErreur(res, 'oubli'), 'erreur');
+                    crypto.input.focus();
+                    return;
+                }
+                if (crypto && cryptogrammeRefuse(res)) {
+                    afficherErreurs(formulaire, null,
+                                    { captcha_answer: crypto.refuse(res) },
+                                    { recap: false });
+                    annoncer(zoneOubli, messageErreur(res, 'oubli'), 'erreur');
+                    crypto.input.focus();
+                    return;
+                }
+                annoncer(zoneOubli, messageErreur(res, 'oubli'), 'erreur');
+                reponse.focus();
+            });
         });
 
         tous('[data-action="annuler-oubli"]').forEach(function (b) {
@@ -827,43 +1523,61 @@
         return td;
     }
 
+    /*
+     * A table on a large screen, one card per request on a phone (CSS); the
+     * roles are written out so that the cells keep their headers whatever
+     * the display.
+     */
     function tableauDemandes(demandes, complet) {
         var enveloppe = creer('div', 'tableau-defilant');
-        var table = creer('table');
+        var table = creer('table', 'tableau-demandes');
+        table.setAttribute('role', 'table');
         var legende = creer('caption', 'visuellement-cache',
                             complet ? 'Toutes mes demandes'
                                     : 'Mes dernières demandes');
         var thead = creer('thead');
+        thead.setAttribute('role', 'rowgroup');
         var ligne = creer('tr');
+        ligne.setAttribute('role', 'row');
         var colonnes = complet ? ['Date', 'Démarche', 'Membre concerné', 'État']
                                : ['Démarche', 'Date', 'État'];
         colonnes.forEach(function (nom) {
             var th = creer('th', null, nom);
             th.scope = 'col';
+            th.setAttribute('role', 'columnheader');
             ligne.appendChild(th);
         });
         thead.appendChild(ligne);
         table.appendChild(legende);
         table.appendChild(thead);
 
+        function cellule(td, nom) {
+            td.setAttribute('role', 'cell');
+            td.setAttribute('data-libelle', nom);
+            return td;
+        }
+
         var tbody = creer('tbody');
+        tbody.setAttribute('role', 'rowgroup');
         demandes.forEach(function (d) {
             var tr = creer('tr');
+            tr.setAttribute('role', 'row');
             if (d.id) {
                 tr.id = 'demande-' + String(d.id).replace(/[^A-Za-z0-9_-]/g, '');
             }
-            var date = creer('td', null, dateFr(d.created_at));
-            var etat = creer('td');
+            var date = cellule(creer('td', null, dateFr(d.created_at)), 'Date');
+            var etat = cellule(creer('td'), 'État');
             etat.appendChild(creer('span', 'etat etat--'
                                    + String(d.state || '').replace(/[^a-z_]/g, ''),
                                    libelleEtat(d.state)));
             if (complet) {
                 tr.appendChild(date);
-                tr.appendChild(celluleDemarche(d));
-                tr.appendChild(creer('td', null,
-                                     (d.member && d.member.name) || '—'));
+                tr.appendChild(cellule(celluleDemarche(d), 'Démarche'));
+                tr.appendChild(cellule(creer('td', null,
+                                             (d.member && d.member.name) || '—'),
+                                       'Membre concerné'));
             } else {
-                tr.appendChild(celluleDemarche(d));
+                tr.appendChild(cellule(celluleDemarche(d), 'Démarche'));
                 tr.appendChild(date);
             }
             tr.appendChild(etat);
@@ -872,6 +1586,16 @@
         table.appendChild(tbody);
         enveloppe.appendChild(table);
         return enveloppe;
+    }
+
+    /* Nothing yet: a calm sentence, never an alarm. */
+    function aucuneDemande(conteneur) {
+        var p = creer('p', 'demandes__vide',
+                      'Vous n’avez encore fait aucune demande en ligne. ');
+        var a = creer('a', null, 'Faire une démarche');
+        a.href = 'services.html';
+        p.appendChild(a);
+        conteneur.appendChild(p);
     }
 
     function chargerDemandes(conteneur) {
@@ -886,6 +1610,15 @@
         appel('GET', chemin).then(function (res) {
             conteneur.setAttribute('aria-busy', 'false');
             conteneur.textContent = '';
+            /*
+             * Requests are not served yet (404): for the citizen that is
+             * simply no request at all.
+             */
+            if (res.status === 404 || res.status === 405
+                || res.status === 501) {
+                aucuneDemande(conteneur);
+                return;
+            }
             var liste = res.ok ? listeDepuis(res.data, 'requests') : null;
             if (!liste) {
                 var message = res.ok ? MESSAGES.inattendu
@@ -896,8 +1629,7 @@
                 return;
             }
             if (liste.length === 0) {
-                conteneur.appendChild(creer('p', null,
-                    'Vous n’avez encore fait aucune demande.'));
+                aucuneDemande(conteneur);
                 return;
             }
             conteneur.appendChild(tableauDemandes(liste, complet));
@@ -948,18 +1680,28 @@
     window.Portail = {
         session: session,
         MESSAGES: MESSAGES,
+        TEXTES: TEXTES,
+        REGLES: REGLES,
         appel: appel,
         urlApi: urlApi,
+        typo: typo,
         chargerSession: chargerSession,
         ouvrirSession: ouvrirSession,
+        connexionAvecCryptogramme: connexionAvecCryptogramme,
         afficherEtat: afficherEtat,
         focusApresConnexion: focusApresConnexion,
         messageErreur: messageErreur,
+        demandeCryptogramme: demandeCryptogramme,
+        cryptogrammeRefuse: cryptogrammeRefuse,
+        Cryptogramme: Cryptogramme,
         annoncer: annoncer,
         creer: creer,
         tous: tous,
         occupe: occupe,
+        estOccupe: estOccupe,
         idPour: idPour,
+        ajouterDescription: ajouterDescription,
+        retirerDescription: retirerDescription,
         afficherErreurs: afficherErreurs,
         effacerErreurs: effacerErreurs,
         erreursApi: erreursApi,
