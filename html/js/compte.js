@@ -53,7 +53,8 @@
         email: { libelle: 'Adresse électronique', type: 'email',
                  personnel: 'email', max: 254 },
         phone: { libelle: 'Téléphone', type: 'tel', personnel: 'tel', max: 30,
-                 aide: 'Par exemple : 01 23 45 67 89.' },
+                 aide: '10 chiffres, par exemple 01 23 45 67 89, ou + et '
+                       + 'l’indicatif : +33 1 23 45 67 89.' },
         'address.line': { libelle: 'Numéro et rue',
                           personnel: 'address-line1', max: 200 },
         'address.postcode': { libelle: 'Code postal',
@@ -250,91 +251,82 @@
         return donnees;
     }
 
-    /* The checks made before sending: the same words as the API's. */
-    function verifierPersonne(racine, prefixe, requis, erreurs) {
-        var d = lireChamps(racine);
-        var messages = {
-            civility: 'Choisissez « M » ou « Mme ».',
-            first_name: 'Saisissez le prénom.',
-            last_name: 'Saisissez le nom.',
-            birth_date: 'Saisissez la date de naissance.',
-            email: 'Saisissez une adresse électronique.',
-            'address.line': 'Saisissez le numéro et la rue.',
-            'address.postcode': 'Le code postal compte 5 chiffres.',
-            'address.city': 'Saisissez la commune.'
+    /*
+     * The checks made before sending: the server's rules and words
+     * (P.TEXTES), so that nothing it would refuse is sent. requis: the
+     * fields that must not be empty.
+     */
+    function verifierDonnees(d, prefixe, requis, erreurs) {
+        var T = P.TEXTES;
+        var R = P.REGLES;
+        var vides = {
+            civility: T.civilite,
+            first_name: T.prenom,
+            last_name: T.nom,
+            birth_date: T.naissance,
+            email: T.courriel,
+            'address.line': T.adresseLigne,
+            'address.postcode': T.codePostal,
+            'address.city': T.commune
         };
-        requis.forEach(function (nom) {
-            var v = valeur(d, nom);
-            if (v === undefined) {
-                return;
+        function erreur(nom, texte) {
+            if (!erreurs[prefixe + nom]) {
+                erreurs[prefixe + nom] = texte;
             }
-            if (v === '') {
-                erreurs[prefixe + nom] = messages[nom] || 'Ce champ est obligatoire.';
+        }
+        requis.forEach(function (nom) {
+            if (valeur(d, nom) === '') {
+                erreur(nom, vides[nom] || 'Ce champ est obligatoire.');
             }
         });
-        var cp = valeur(d, 'address.postcode');
-        if (cp && !/^[0-9]{5}$/.test(cp)) {
-            erreurs[prefixe + 'address.postcode'] = messages['address.postcode'];
+        var v = valeur(d, 'first_name');
+        if (v && !R.nomValide(v)) {
+            erreur('first_name', T.prenomForme);
         }
-        var naissance = valeur(d, 'birth_date');
-        if (naissance && (naissance > aujourdhui()
-                          || !/^\d{4}-\d{2}-\d{2}$/.test(naissance))) {
-            erreurs[prefixe + 'birth_date'] = 'La date de naissance doit être '
-                                              + 'une date passée.';
+        v = valeur(d, 'last_name');
+        if (v && !R.nomValide(v)) {
+            erreur('last_name', T.nomForme);
         }
-        var courriel = valeur(d, 'email');
-        if (courriel && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(courriel)) {
-            erreurs[prefixe + 'email'] = 'L’adresse électronique n’est pas valide.';
+        v = valeur(d, 'birth_date');
+        if (v && !R.dateValide(v)) {
+            erreur('birth_date', T.naissanceForme);
+        }
+        v = valeur(d, 'email');
+        if (v && !R.courrielValide(v)) {
+            erreur('email', T.courrielForme);
+        }
+        v = valeur(d, 'phone');
+        if (v && !R.telephoneValide(v)) {
+            erreur('phone', T.telephoneForme);
+        }
+        v = valeur(d, 'address.postcode');
+        if (v && !/^[0-9]{5}$/.test(v)) {
+            erreur('address.postcode', T.codePostal);
         }
         return d;
+    }
+
+    function verifierPersonne(racine, prefixe, requis, erreurs) {
+        return verifierDonnees(lireChamps(racine), prefixe, requis, erreurs);
+    }
+
+    /* A zone's message, and the focus on it (the result of an action). */
+    function resultat(zone, texte, genre) {
+        var p = P.annoncer(zone, texte, genre || 'succes');
+        if (p) {
+            p.tabIndex = -1;
+            p.focus();
+        }
+        return p;
     }
 
     /* ============================================== account creation */
 
     var creation = {
         formulaire: null,
-        captchaId: null,
-        captchaDemande: false
+        crypto: null,
+        terminee: false     /* the account is created: no empty form below */
     };
-
-    function nouveauCaptcha(annonce) {
-        var img = document.getElementById('cr-captcha-image');
-        var audio = document.getElementById('cr-captcha-audio');
-        var reponse = document.getElementById('cr-captcha-reponse');
-        var message = document.getElementById('cr-captcha-message');
-        var bouton = document.getElementById('cr-captcha-nouveau');
-        var boite = img.closest('.cryptogramme');
-
-        bouton.disabled = true;
-        boite.setAttribute('aria-busy', 'true');
-        return P.appel('POST', 'captcha').then(function (res) {
-            bouton.disabled = false;
-            boite.setAttribute('aria-busy', 'false');
-            var d = res.data;
-            if (!res.ok || !d || typeof d.captcha_id !== 'string') {
-                creation.captchaId = null;
-                img.alt = 'Le cryptogramme n’a pas pu être affiché.';
-                message.textContent = 'Le cryptogramme n’a pas pu être affiché. '
-                    + P.messageErreur(res, 'captcha')
-                    + ' Choisissez « Nouvelle image » pour réessayer.';
-                return;
-            }
-            creation.captchaId = d.captcha_id;
-            var base = P.urlApi('captcha/' + encodeURIComponent(d.captcha_id));
-            img.src = d.image ? new URL(d.image, document.baseURI).toString()
-                              : base + '.png';
-            img.alt = d.alt || 'Cryptogramme : des caractères déformés à '
-                               + 'recopier dans le champ « Saisir le texte '
-                               + 'de l’image ».';
-            img.setAttribute('data-captcha-id', d.captcha_id);
-            audio.src = d.audio ? new URL(d.audio, document.baseURI).toString()
-                                : base + '.wav';
-            reponse.value = '';
-            message.textContent = annonce
-                ? 'Une nouvelle image est affichée. Recopiez ses caractères.'
-                : '';
-        });
-    }
 
     function renumeroterMembres() {
         var compte = { adult: 0, child: 0 };
@@ -416,12 +408,19 @@
         });
     }
 
+    /* Every field, as the server will check it; the captcha last. */
     function verifierCreation(f) {
+        var T = P.TEXTES;
+        var R = P.REGLES;
         var erreurs = {};
         /* The holder's fields carry the API's keys, "holder.…". */
+        tous('[data-champ^="holder."]', f).forEach(function (el) {
+            el.setAttribute('data-nom',
+                            el.getAttribute('data-champ').slice('holder.'.length));
+        });
         var d = {};
         tous('[data-champ^="holder."]', f).forEach(function (el) {
-            var cle = el.getAttribute('data-champ').slice('holder.'.length);
+            var cle = el.getAttribute('data-nom');
             var v;
             if (el.tagName === 'FIELDSET') {
                 var coche = el.querySelector('input:checked');
@@ -431,55 +430,33 @@
             }
             poser(d, cle, v);
         });
-        var requis = {
-            civility: 'Choisissez « M » ou « Mme ».',
-            first_name: 'Saisissez le prénom.',
-            last_name: 'Saisissez le nom.',
-            birth_date: 'Saisissez la date de naissance.',
-            email: 'Saisissez une adresse électronique.',
-            'address.line': 'Saisissez le numéro et la rue.',
-            'address.postcode': 'Le code postal compte 5 chiffres.',
-            'address.city': 'Saisissez la commune.'
-        };
-        Object.keys(requis).forEach(function (cle) {
-            if (!valeur(d, cle)) {
-                erreurs['holder.' + cle] = requis[cle];
-            }
-        });
-        if (d.address && d.address.postcode
-            && !/^[0-9]{5}$/.test(d.address.postcode)) {
-            erreurs['holder.address.postcode'] = requis['address.postcode'];
-        }
-        if (d.birth_date && d.birth_date > aujourdhui()) {
-            erreurs['holder.birth_date'] = 'La date de naissance doit être '
-                                           + 'une date passée.';
-        }
-        if (d.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(d.email)) {
-            erreurs['holder.email'] = 'L’adresse électronique n’est pas valide.';
-        }
+        verifierDonnees(d, 'holder.', ['civility', 'first_name',
+            'last_name', 'birth_date', 'email', 'address.line',
+            'address.postcode', 'address.city'], erreurs);
 
         var mdp = f.elements.namedItem('password').value;
         var confirmation = f.elements.namedItem('password_confirm').value;
-        if (mdp.length < 12) {
-            erreurs.password = 'Le mot de passe doit compter au moins '
-                               + '12 caractères.';
+        var refus = R.motDePasseRefuse(mdp, [
+            (d.first_name || '') + ' ' + (d.last_name || ''),
+            d.first_name, d.last_name, d.email
+        ], false);
+        if (refus) {
+            erreurs.password = refus;
         } else if (confirmation !== mdp) {
-            erreurs.password_confirm = 'Les deux mots de passe ne sont pas '
-                                       + 'identiques.';
+            erreurs.password_confirm = T.mdpConfirmation;
         }
         if (!f.elements.namedItem('security_question_id').value) {
-            erreurs.security_question_id = 'Choisissez une question dans la liste.';
+            erreurs.security_question_id = T.question;
         }
-        if (!f.elements.namedItem('security_answer').value.trim()) {
-            erreurs.security_answer = 'Saisissez la réponse à la question choisie.';
+        var reponse = f.elements.namedItem('security_answer').value;
+        if (!R.plier(reponse)) {
+            erreurs.security_answer = T.reponse;
         }
         var contact = f.querySelector('input[name="contact_mode"]:checked');
         if (!contact) {
-            erreurs.contact_mode = 'Choisissez un mode de contact : courriel, '
-                                   + 'téléphone ou courrier.';
+            erreurs.contact_mode = T.contact;
         } else if (contact.value === 'phone' && !d.phone) {
-            erreurs.contact_mode = 'Le contact par téléphone demande un '
-                                   + 'numéro de téléphone.';
+            erreurs.contact_mode = T.contactTelephone;
         }
 
         var membres = [];
@@ -500,39 +477,48 @@
             membres.push(membre);
         });
 
-        if (!f.elements.namedItem('captcha_answer').value.trim()) {
-            erreurs.captcha_answer = 'Saisissez le texte de l’image.';
+        /* Only a form without any other error may spend the captcha. */
+        var crypto = creation.crypto.verifier();
+        if (crypto) {
+            erreurs.captcha_answer = crypto;
         }
-
-        var titulaireOut = {};
+        var titulaire = {};
         Object.keys(d).forEach(function (k) {
             if (k === 'phone' && !d.phone) {
                 return;
             }
-            titulaireOut[k] = d[k];
+            titulaire[k] = d[k];
         });
+        var v = creation.crypto.valeurs();
 
         return {
             erreurs: erreurs,
             corps: {
-                holder: titulaireOut,
+                holder: titulaire,
                 password: mdp,
                 password_confirm: confirmation,
                 security_question_id: parseInt(
                     f.elements.namedItem('security_question_id').value, 10) || null,
-                security_answer: f.elements.namedItem('security_answer').value,
+                security_answer: reponse,
                 contact_mode: contact ? contact.value : null,
                 members: membres,
-                captcha_id: creation.captchaId,
-                captcha_answer: f.elements.namedItem('captcha_answer').value.trim()
+                captcha_id: v.captcha_id,
+                captcha_answer: v.captcha_answer
             }
         };
     }
 
+    /*
+     * The account is created: its login, then the session opened with the
+     * password just chosen; when that fails, the citizen is told why and
+     * what to do.
+     */
     function creationReussie(login, email, mdp) {
         var panneau = document.getElementById('creation-reussie');
+        var raison = document.getElementById('creation-connexion');
         document.getElementById('creation-login').textContent = login;
         document.getElementById('creation-email').textContent = email;
+        raison.textContent = '';
         var champLogin = document.getElementById('identifiant');
         if (champLogin) {
             champLogin.value = login;
@@ -546,17 +532,73 @@
         tous('#cr-membres .membre', f).forEach(function (b) {
             b.parentNode.removeChild(b);
         });
+        creation.terminee = true;
+        creation.crypto.masquer();
+        document.getElementById('creer-un-compte').hidden = true;
+        document.getElementById('connexion-necessaire').hidden = true;
         panneau.hidden = false;
 
         /* Logged in at once with the password just chosen, to go on. */
-        return P.ouvrirSession(login, mdp).then(function () {
+        return P.ouvrirSession(login, mdp).then(function (res) {
             panneau.hidden = false;
-            if (!P.session.authenticated) {
-                nouveauCaptcha(false);
+            if (!res.ok) {
+                var p = creer('p', 'alerte alerte--attente');
+                p.appendChild(creer('span', 'alerte__titre',
+                                    'Vous n’êtes pas encore connecté'));
+                if (P.demandeCryptogramme(res)) {
+                    p.appendChild(document.createTextNode(
+                        'La connexion automatique a été refusée : trop '
+                        + 'd’essais infructueux ont été faits depuis votre '
+                        + 'connexion à Internet. Votre identifiant et votre '
+                        + 'mot de passe sont déjà saisis dans le cadre '
+                        + '« Me connecter » : '));
+                    var a = creer('a', null, 'recopiez-y le texte de l’image');
+                    a.href = '#connexion-captcha-reponse';
+                    a.addEventListener('click', function (ev) {
+                        var champ = document.getElementById(
+                            'connexion-captcha-reponse');
+                        if (champ) {
+                            ev.preventDefault();
+                            champ.focus();
+                        }
+                    });
+                    p.appendChild(a);
+                    p.appendChild(document.createTextNode(
+                        ', puis choisissez « Connexion ».'));
+                    P.connexionAvecCryptogramme(login, mdp,
+                        'Votre compte est créé : recopiez le texte de '
+                        + 'l’image, puis choisissez « Connexion ».');
+                } else {
+                    p.appendChild(document.createTextNode(
+                        'La connexion automatique n’a pas abouti. '
+                        + P.messageErreur(res, 'connexion') + ' Connectez-vous '
+                        + 'avec votre identifiant et votre mot de passe dans le '
+                        + 'cadre « Me connecter ».'));
+                }
+                raison.appendChild(p);
             }
             document.getElementById('creation-reussie-titre').focus();
             panneau.scrollIntoView({ block: 'start' });
         });
+    }
+
+    /* The sign-up form: shown to visitors, until their account is created. */
+    function afficherCreation(s) {
+        var section = document.getElementById('creer-un-compte');
+        if (!section || !creation.crypto) {
+            return;
+        }
+        var visible = s.authenticated !== true && !creation.terminee;
+        section.hidden = !visible;
+        /* The panel of the account just created says what to do instead. */
+        if (creation.terminee) {
+            document.getElementById('connexion-necessaire').hidden = true;
+        }
+        if (!visible) {
+            creation.crypto.masquer();
+        } else if (P.session.csrf_token) {
+            creation.crypto.afficher();
+        }
     }
 
     function initCreation() {
@@ -565,15 +607,13 @@
             return;
         }
         creation.formulaire = f;
+        creation.crypto = new P.Cryptogramme(document.getElementById('cr-captcha'),
+                                             'cr-captcha');
+        creation.crypto.conteneur.hidden = false;
         var naissance = document.getElementById('cr-naissance');
         naissance.max = aujourdhui();
 
         chargerQuestions();
-
-        document.getElementById('cr-captcha-nouveau')
-            .addEventListener('click', function () {
-                nouveauCaptcha(true);
-            });
 
         tous('[data-ajout-membre]', f).forEach(function (b) {
             b.addEventListener('click', function () {
@@ -597,13 +637,6 @@
                                   v.erreurs);
                 return;
             }
-            if (!creation.captchaId) {
-                P.afficherErreurs(f, 'Le cryptogramme n’est pas disponible.', {
-                    captcha_answer: 'Choisissez « Nouvelle image » pour afficher '
-                                    + 'un cryptogramme.'
-                });
-                return;
-            }
             P.effacerErreurs(f);
             P.occupe(f, true);
             P.appel('POST', 'accounts', v.corps).then(function (res) {
@@ -613,17 +646,21 @@
                         .then(function () { P.occupe(f, false); });
                 }
                 P.occupe(f, false);
-                var champs = res.erreur && res.erreur.fields;
-                if (champs && champs.captcha_id && !champs.captcha_answer) {
-                    champs.captcha_answer = champs.captcha_id;
-                }
-                if (res.erreur && res.erreur.code === 'captcha'
-                    && !(champs && champs.captcha_answer)) {
-                    res.erreur.fields = { captcha_answer: res.erreur.message };
+                if (P.cryptogrammeRefuse(res)) {
+                    /* Spent (wrong) or expired: a new one, the API's words. */
+                    res.erreur.fields = {
+                        captcha_answer: creation.crypto.refuse(res)
+                    };
+                    P.erreursApi(f, res, 'creation');
+                    return;
                 }
                 P.erreursApi(f, res, 'creation');
-                /* A captcha serves once: any try spends it. */
-                return nouveauCaptcha(true);
+                if (res.status === 422) {
+                    /* The server checks every field first: still unspent. */
+                    creation.crypto.dire('Cette image reste valable : corrigez '
+                                         + 'les champs signalés, puis confirmez '
+                                         + 'de nouveau.');
+                }
             });
         });
     }
@@ -633,11 +670,62 @@
     var compte = {
         me: null,
         charge: null,       /* the login whose account is shown */
-        fiche: null         /* {type: 'titulaire'|'membre', id} */
+        fiche: null,        /* {type: 'titulaire'|'membre', id} */
+        documents: null
     };
+
+    var RAISON = 'Pas encore possible : vos informations seront modifiables '
+                 + 'après la validation de votre compte par la Mairie. Vos '
+                 + 'démarches, elles, sont déjà possibles.';
 
     function zoneCompte() {
         return document.getElementById('compte-message');
+    }
+
+    function zoneFoyer() {
+        return document.getElementById('foyer-message');
+    }
+
+    function valide() {
+        if (compte.me && typeof compte.me.validated === 'boolean') {
+            return compte.me.validated;
+        }
+        return P.session.validated === true;
+    }
+
+    /*
+     * A change the server allows after validation only. Before it, the
+     * button stays in the page (focusable, named, described by the reason)
+     * but says it is unavailable, and pressing it tells why.
+     */
+    function modifiable(bouton, zone, action) {
+        bouton.setAttribute('data-modifiable', '');
+        bouton.addEventListener('click', function () {
+            if (!valide()) {
+                P.annoncer(typeof zone === 'function' ? zone() : zone, RAISON,
+                           'info');
+                return;
+            }
+            action();
+        });
+        majDisponible(bouton);
+        return bouton;
+    }
+
+    function majDisponible(bouton) {
+        if (valide()) {
+            bouton.removeAttribute('aria-disabled');
+            bouton.classList.remove('bouton--indisponible');
+            P.retirerDescription(bouton, 'raison-non-valide');
+        } else {
+            bouton.setAttribute('aria-disabled', 'true');
+            bouton.classList.add('bouton--indisponible');
+            P.ajouterDescription(bouton, 'raison-non-valide');
+        }
+    }
+
+    function majDisponibilites() {
+        tous('[data-modifiable]').forEach(majDisponible);
     }
 
     function personne(ref) {
@@ -652,6 +740,48 @@
         })[0] || null;
     }
 
+    /*
+     * Asks before an undo, naming what goes: a modal <dialog>. Resolves to
+     * true or false; on "Annuler" (or Escape) the focus goes back to the
+     * button that asked.
+     */
+    function confirmer(o) {
+        var d = document.getElementById('confirmation');
+        var titre = document.getElementById('confirmation-titre');
+        var ok = d.querySelector('[data-action="confirmer"]');
+        var non = d.querySelector('[data-action="annuler-confirmation"]');
+        titre.textContent = o.titre;
+        document.getElementById('confirmation-texte').textContent = o.texte;
+        ok.textContent = o.bouton;
+        return new Promise(function (resoudre) {
+            function fin(reponse) {
+                ok.removeEventListener('click', oui);
+                non.removeEventListener('click', annuler);
+                d.removeEventListener('cancel', echap);
+                if (d.open) {
+                    d.close();
+                }
+                resoudre(reponse);
+            }
+            function oui() { fin(true); }
+            function annuler() { fin(false); }
+            function echap(ev) {
+                ev.preventDefault();
+                fin(false);
+            }
+            ok.addEventListener('click', oui);
+            non.addEventListener('click', annuler);
+            d.addEventListener('cancel', echap);
+            d.showModal();
+            titre.focus();
+        }).then(function (reponse) {
+            if (!reponse && o.declencheur) {
+                o.declencheur.focus();
+            }
+            return reponse;
+        });
+    }
+
     function carte(p, ref, role) {
         var li = creer('li', 'personne');
         var nom = nomComplet(p);
@@ -663,6 +793,7 @@
             li.appendChild(creer('p', 'personne__detail',
                                  'Date de naissance : ' + dateLongue(p.birth_date)));
         }
+        var actions = creer('div', 'personne__actions');
         var b = boutonNomme('Voir la fiche', nom);
         b.setAttribute('aria-controls', 'fiche');
         b.setAttribute('data-fiche', ref.type === 'titulaire' ? 'titulaire'
@@ -670,7 +801,17 @@
         b.addEventListener('click', function () {
             ouvrirFiche(ref);
         });
-        li.appendChild(b);
+        actions.appendChild(b);
+        if (ref.type === 'membre') {
+            var retirer = boutonNomme('Retirer du foyer', nom,
+                                      'bouton bouton--tertiaire bouton--petit');
+            retirer.setAttribute('data-retirer', ref.id);
+            modifiable(retirer, zoneFoyer, function () {
+                retirerMembre(ref, retirer);
+            });
+            actions.appendChild(retirer);
+        }
+        li.appendChild(actions);
         return li;
     }
 
@@ -695,6 +836,52 @@
                                       'Aucun autre adulte déclaré.'));
         }
         document.querySelector('#foyer .foyer').setAttribute('aria-busy', 'false');
+        majDisponibilites();
+    }
+
+    /* A member leaves the household, once the citizen said yes to their name. */
+    function retirerMembre(ref, bouton) {
+        var p = personne(ref);
+        if (!p) {
+            return;
+        }
+        var nom = nomComplet(p);
+        var enfant = p.kind === 'child';
+        confirmer({
+            titre: 'Retirer ' + nom + ' du foyer ?',
+            texte: nom + ' ne fera plus partie de votre foyer et sa fiche sera '
+                   + 'supprimée. Vous pourrez ' + (enfant ? 'le ou la ' : 'l’')
+                   + 'ajouter de nouveau plus tard.',
+            bouton: 'Retirer ' + nom,
+            declencheur: bouton
+        }).then(function (oui) {
+            if (!oui) {
+                return;
+            }
+            P.annoncer(zoneFoyer(), 'Retrait de ' + nom + ' en cours…', 'info');
+            P.appel('DELETE', 'me/members/' + encodeURIComponent(ref.id))
+                .then(function (res) {
+                    if (!res.ok && res.status !== 404) {
+                        P.annoncer(zoneFoyer(), nom + ' n’a pas été retiré du '
+                                   + 'foyer. ' + P.messageErreur(res, 'retrait'),
+                                   'erreur');
+                        bouton.focus();
+                        return;
+                    }
+                    compte.me.members = (compte.me.members || [])
+                        .filter(function (m) { return m.id !== ref.id; });
+                    if (compte.fiche && compte.fiche.type === 'membre'
+                        && compte.fiche.id === ref.id) {
+                        document.getElementById('fiche').hidden = true;
+                        compte.fiche = null;
+                    }
+                    afficherFoyer();
+                    P.annoncer(zoneFoyer(), nom + ' ne fait plus partie de '
+                               + 'votre foyer.', 'succes');
+                    document.getElementById(enfant ? 'enfants-titre'
+                                                   : 'adultes-titre').focus();
+                });
+        });
     }
 
     /* The blocks of a file: what they show and what "Modifier" sends. */
@@ -775,18 +962,51 @@
         }
     }
 
+    /* The password asked for a new e-mail address of the holder. */
+    function champMotDePasseCourriel(base, courriel, actuel) {
+        var champ = creer('div', 'champ champ--moyen');
+        var id = base + '-current_password';
+        var label = creer('label', null, 'Mot de passe actuel');
+        label.htmlFor = id;
+        var aide = creer('p', 'champ__aide',
+                         'Pour changer d’adresse électronique, confirmez avec '
+                         + 'votre mot de passe. Votre ancienne adresse en sera '
+                         + 'avertie par courriel.');
+        aide.id = id + '-aide';
+        var input = creer('input');
+        input.type = 'password';
+        input.id = id;
+        input.autocomplete = 'current-password';
+        input.setAttribute('data-champ', 'current_password');
+        input.setAttribute('aria-describedby', aide.id);
+        champ.appendChild(label);
+        champ.appendChild(aide);
+        champ.appendChild(input);
+        function maj() {
+            champ.hidden = courriel.value.trim().toLowerCase()
+                           === String(actuel || '').toLowerCase();
+        }
+        courriel.addEventListener('input', maj);
+        maj();
+        return champ;
+    }
+
     function modifierBloc(section, bloc, ref) {
         var p = personne(ref);
         var titulaire = ref.type === 'titulaire';
         var corps = section.querySelector('.fiche__corps');
         var bouton = section.querySelector('[data-action="modifier"]');
+        var zone = section.querySelector('.fiche__message');
         corps.textContent = '';
         bouton.hidden = true;
+        P.annoncer(zone, '');
 
         var f = creer('form', 'formulaire formulaire--bloc');
         f.noValidate = true;
         var base = 'fiche-' + bloc.id;
         var grille = null;
+        var champMdp = null;
+        var crypto = null;
         bloc.champs.forEach(function (nom) {
             var source = titulaire && nom === 'contact_mode' ? compte.me : p;
             var cle = titulaire && nom !== 'contact_mode' ? 'holder.' + nom : nom;
@@ -806,7 +1026,19 @@
             } else {
                 f.appendChild(el);
             }
+            if (titulaire && nom === 'email') {
+                champMdp = champMotDePasseCourriel(base, el.querySelector('input'),
+                                                   p.email);
+                f.appendChild(champMdp);
+            }
         });
+        if (champMdp) {
+            /* The password counts as a login: past the limits, a captcha. */
+            var zoneCrypto = creer('div');
+            zoneCrypto.hidden = true;
+            f.appendChild(zoneCrypto);
+            crypto = new P.Cryptogramme(zoneCrypto, base + '-captcha');
+        }
         var actions = creer('div', 'formulaire__actions');
         var enregistrer = creer('button', 'bouton', 'Enregistrer');
         enregistrer.type = 'submit';
@@ -831,7 +1063,23 @@
             var d = verifierPersonne(f, titulaire ? 'holder.' : '', requis,
                                      erreurs);
             if (bloc.id === 'contact' && !d.contact_mode) {
-                erreurs.contact_mode = 'Choisissez un mode de contact.';
+                erreurs.contact_mode = P.TEXTES.contact;
+            } else if (bloc.id === 'contact' && d.contact_mode === 'phone'
+                       && !compte.me.holder.phone) {
+                erreurs.contact_mode = P.TEXTES.contactTelephone;
+            }
+            var mdpCourriel = champMdp && !champMdp.hidden
+                              ? champMdp.querySelector('input').value : null;
+            if (mdpCourriel === '') {
+                erreurs.current_password = P.TEXTES.mdpPourCourriel;
+            }
+            var avecCrypto = crypto !== null && crypto.visible()
+                             && Boolean(mdpCourriel);
+            if (avecCrypto && !Object.keys(erreurs).length) {
+                var probleme = crypto.verifier();
+                if (probleme) {
+                    erreurs.captcha_answer = probleme;
+                }
             }
             if (Object.keys(erreurs).length) {
                 P.afficherErreurs(f, 'Certaines informations sont à corriger.',
@@ -845,7 +1093,18 @@
                 if (bloc.id === 'contact') {
                     corpsRequete = { contact_mode: d.contact_mode };
                 } else {
+                    if (d.phone === '' && !p.phone) {
+                        delete d.phone;
+                    }
                     corpsRequete = { holder: d };
+                    if (mdpCourriel) {
+                        corpsRequete.current_password = mdpCourriel;
+                    }
+                    if (avecCrypto) {
+                        var v = crypto.valeurs();
+                        corpsRequete.captcha_id = v.captcha_id;
+                        corpsRequete.captcha_answer = v.captcha_answer;
+                    }
                 }
             } else {
                 chemin = 'me/members/' + encodeURIComponent(ref.id);
@@ -854,13 +1113,34 @@
                     delete corpsRequete.civility;
                 }
             }
+            var courrielChange = Boolean(mdpCourriel);
             P.effacerErreurs(f);
             P.occupe(f, true);
             P.appel('PATCH', chemin, corpsRequete).then(function (res) {
                 P.occupe(f, false);
-                if (!res.ok) {
+                if (!res.ok && crypto && P.demandeCryptogramme(res)) {
+                    crypto.afficher();
+                    P.effacerErreurs(f);
+                    P.annoncer(zone, P.messageErreur(res, 'modification'),
+                               'erreur');
+                    crypto.input.focus();
+                    return;
+                }
+                if (!res.ok && crypto && P.cryptogrammeRefuse(res)) {
+                    res.erreur.fields = { captcha_answer: crypto.refuse(res) };
                     P.erreursApi(f, res, 'modification');
                     return;
+                }
+                if (!res.ok) {
+                    if (avecCrypto) {
+                        /* The captcha served for this try. */
+                        crypto.nouveau('refus');
+                    }
+                    P.erreursApi(f, res, 'modification');
+                    return;
+                }
+                if (crypto) {
+                    crypto.masquer();
                 }
                 if (titulaire) {
                     if (res.data && res.data.holder) {
@@ -874,12 +1154,21 @@
                 afficherFoyer();
                 titreFiche(ref);
                 afficherBloc(section, bloc, ref, true);
-                P.annoncer(zoneCompte(), 'Les modifications du bloc « '
-                           + bloc.titre + ' » sont enregistrées.', 'succes');
+                P.annoncer(zone, courrielChange
+                           ? 'Votre nouvelle adresse électronique est '
+                             + 'enregistrée ; l’ancienne en est avertie par '
+                             + 'courriel.'
+                           : 'Les modifications du bloc « ' + bloc.titre
+                             + ' » sont enregistrées.', 'succes');
             });
         });
 
+        /* The first field; of a choice, the option checked (not the first). */
         var premier = f.querySelector('input, select');
+        if (premier && premier.type === 'radio') {
+            premier = premier.closest('fieldset').querySelector('input:checked')
+                      || premier;
+        }
         if (premier) {
             premier.focus();
         }
@@ -915,13 +1204,18 @@
             h3.id = titreId;
             h3.tabIndex = -1;
             entete.appendChild(h3);
+            var zone = creer('div', 'fiche__message zone-message');
+            zone.id = 'fiche-message-' + bloc.id;
+            zone.setAttribute('aria-live', 'polite');
+            zone.setAttribute('aria-atomic', 'true');
             var modifier = boutonNomme('Modifier', bloc.titre);
             modifier.setAttribute('data-action', 'modifier');
-            modifier.addEventListener('click', function () {
+            modifiable(modifier, zone, function () {
                 modifierBloc(section, bloc, ref);
             });
             entete.appendChild(modifier);
             section.appendChild(entete);
+            section.appendChild(zone);
             section.appendChild(creer('div', 'fiche__corps'));
             blocs.appendChild(section);
             afficherBloc(section, bloc, ref, false);
@@ -1004,7 +1298,7 @@
             return;
         }
         tous('[data-ajouter]').forEach(function (b) {
-            b.addEventListener('click', function () {
+            modifiable(b, zoneFoyer, function () {
                 ouvrirAjout(b.getAttribute('data-ajouter'));
             });
         });
@@ -1043,7 +1337,7 @@
                 compte.me.members = (compte.me.members || []).concat([res.data]);
                 afficherFoyer();
                 document.getElementById('ajout-membre').hidden = true;
-                P.annoncer(zoneCompte(), nomComplet(res.data)
+                P.annoncer(zoneFoyer(), nomComplet(res.data)
                            + ' fait maintenant partie de votre foyer ('
                            + (genre === 'child' ? 'enfants' : 'adultes') + ').',
                            'succes');
@@ -1057,7 +1351,21 @@
 
     /* ----------------------------------------------------- documents */
 
-    function tableauDocuments(liste) {
+    var QUOTA = { nombre: 20, octets: 50 * 1024 * 1024 };
+
+    function zoneDocuments() {
+        return document.getElementById('documents-message');
+    }
+
+    function idDocument(d) {
+        return 'document-' + String(d.id).replace(/[^A-Za-z0-9_-]/g, '');
+    }
+
+    /*
+     * The documents as a list (a table does not fit a phone): each with
+     * "Voir", "Remplacer" and "Supprimer".
+     */
+    function listeDocuments(liste) {
         var conteneur = document.getElementById('liste-documents');
         conteneur.setAttribute('aria-busy', 'false');
         conteneur.textContent = '';
@@ -1066,30 +1374,223 @@
                                         'Aucun document déposé pour l’instant.'));
             return;
         }
-        var enveloppe = creer('div', 'tableau-defilant');
-        var table = creer('table', 'tableau-documents');
-        table.appendChild(creer('caption', null, 'Documents déposés'));
-        var thead = creer('thead');
-        var tr = creer('tr');
-        ['Type', 'Fichier', 'Taille', 'Déposé le'].forEach(function (n) {
-            var th = creer('th', null, n);
-            th.scope = 'col';
-            tr.appendChild(th);
-        });
-        thead.appendChild(tr);
-        table.appendChild(thead);
-        var tbody = creer('tbody');
+        var titre = creer('h3', 'documents__titre', 'Documents déposés');
+        titre.id = 'documents-liste-titre';
+        titre.tabIndex = -1;
+        conteneur.appendChild(titre);
+        var ul = creer('ul', 'documents');
+        ul.setAttribute('aria-labelledby', titre.id);
         liste.forEach(function (d) {
-            var ligne = creer('tr');
-            ligne.appendChild(creer('td', null, DOCUMENTS[d.kind] || d.kind));
-            ligne.appendChild(creer('td', 'documents__fichier', d.filename));
-            ligne.appendChild(creer('td', null, taille(d.size)));
-            ligne.appendChild(creer('td', null, P.dateFr(d.created_at)));
-            tbody.appendChild(ligne);
+            ul.appendChild(elementDocument(d));
         });
-        table.appendChild(tbody);
-        enveloppe.appendChild(table);
-        conteneur.appendChild(enveloppe);
+        conteneur.appendChild(ul);
+    }
+
+    function elementDocument(d) {
+        var li = creer('li', 'document');
+        li.id = idDocument(d);
+        var nom = creer('p', 'document__nom', d.filename);
+        nom.id = li.id + '-nom';
+        nom.tabIndex = -1;
+        li.appendChild(nom);
+        li.appendChild(creer('p', 'document__details',
+            [DOCUMENTS[d.kind] || d.kind, taille(d.size),
+             d.created_at ? 'déposé le ' + P.dateFr(d.created_at) : '']
+                .filter(Boolean).join(' – ')));
+        var actions = creer('div', 'document__actions');
+        var voir = creer('a', 'bouton bouton--secondaire bouton--petit', 'Voir');
+        voir.href = P.urlApi('me/documents/' + encodeURIComponent(d.id));
+        voir.appendChild(creer('span', 'visuellement-cache',
+                               ' : ' + d.filename + ' (téléchargement)'));
+        actions.appendChild(voir);
+        var remplacer = boutonNomme('Remplacer', d.filename);
+        remplacer.setAttribute('aria-expanded', 'false');
+        actions.appendChild(remplacer);
+        var supprimer = boutonNomme('Supprimer', d.filename,
+                                    'bouton bouton--tertiaire bouton--petit');
+        actions.appendChild(supprimer);
+        li.appendChild(actions);
+
+        var f = formulaireRemplacement(d, remplacer);
+        li.appendChild(f);
+        remplacer.setAttribute('aria-controls', f.id);
+        remplacer.addEventListener('click', function () {
+            var ouvrir = f.hidden;
+            f.hidden = !ouvrir;
+            remplacer.setAttribute('aria-expanded', ouvrir ? 'true' : 'false');
+            if (ouvrir) {
+                P.effacerErreurs(f);
+                f.querySelector('input[type="file"]').focus();
+            }
+        });
+        supprimer.addEventListener('click', function () {
+            supprimerDocument(d, supprimer);
+        });
+        return li;
+    }
+
+    function formulaireRemplacement(d, bouton) {
+        var f = creer('form', 'formulaire document__remplacement');
+        f.noValidate = true;
+        f.hidden = true;
+        f.id = idDocument(d) + '-remplacement';
+        var champ = creer('div', 'champ');
+        var id = idDocument(d) + '-fichier';
+        var label = creer('label', null, 'Nouveau fichier pour « '
+                                         + d.filename + ' »');
+        label.htmlFor = id;
+        var input = creer('input');
+        input.type = 'file';
+        input.id = id;
+        input.setAttribute('data-champ', 'file');
+        input.accept = 'application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png';
+        input.setAttribute('aria-describedby', 'document-fichier-aide');
+        champ.appendChild(label);
+        champ.appendChild(input);
+        f.appendChild(champ);
+        var actions = creer('div', 'formulaire__actions');
+        var envoyer = creer('button', 'bouton bouton--petit',
+                            'Remplacer le document');
+        envoyer.type = 'submit';
+        var annuler = creer('button', 'bouton bouton--secondaire bouton--petit',
+                            'Annuler');
+        annuler.type = 'button';
+        actions.appendChild(envoyer);
+        actions.appendChild(annuler);
+        f.appendChild(actions);
+        annuler.addEventListener('click', function () {
+            f.hidden = true;
+            bouton.setAttribute('aria-expanded', 'false');
+            bouton.focus();
+        });
+        f.addEventListener('submit', function (ev) {
+            ev.preventDefault();
+            if (!input.files || !input.files.length) {
+                P.afficherErreurs(f, null, { file: 'Choisissez le nouveau fichier.' },
+                                  { recap: false });
+                return;
+            }
+            remplacerDocument(d, f, input.files[0]);
+        });
+        return f;
+    }
+
+    function messageEnvoi(res) {
+        if (res.erreur && res.erreur.message) {
+            return P.typo(res.erreur.message);
+        }
+        if (res.status === 413) {
+            return 'Ce fichier est trop volumineux.';
+        }
+        if (res.status === 415) {
+            return 'Ce type de fichier n’est pas accepté : déposez un PDF, une '
+                   + 'image JPEG ou PNG.';
+        }
+        if (res.status === 0) {
+            return 'L’envoi a échoué. Vérifiez votre connexion et la taille du '
+                   + 'fichier, puis réessayez.';
+        }
+        return P.messageErreur(res, 'document');
+    }
+
+    /* The account's quota, before sending: the server's limits and words. */
+    function quotaDepasse(fichier, remplace) {
+        var liste = (compte.documents || []).filter(function (d) {
+            return !remplace || d.id !== remplace.id;
+        });
+        var total = liste.reduce(function (s, d) {
+            return s + (d.size || 0);
+        }, 0);
+        return liste.length >= QUOTA.nombre
+               || total + fichier.size > QUOTA.octets;
+    }
+
+    function montrerDocument(d) {
+        var nom = document.getElementById(idDocument(d) + '-nom');
+        if (nom) {
+            nom.focus();
+        }
+    }
+
+    function remplacerDocument(ancien, f, fichier) {
+        if (quotaDepasse(fichier, ancien)) {
+            P.afficherErreurs(f, null, { file: P.TEXTES.documents },
+                              { recap: false });
+            return;
+        }
+        var donnees = new FormData();
+        donnees.append('kind', ancien.kind);
+        donnees.append('file', fichier, fichier.name);
+        P.effacerErreurs(f);
+        P.occupe(f, true);
+        P.annoncer(zoneDocuments(), 'Envoi de « ' + fichier.name + ' » en cours…',
+                   'info');
+        envoyerFichier(donnees, function () {}).then(function (res) {
+            if (!res.ok || !res.data || !res.data.id) {
+                P.occupe(f, false);
+                P.annoncer(zoneDocuments(), '');
+                P.afficherErreurs(f, null, { file: messageEnvoi(res) },
+                                  { recap: false });
+                return;
+            }
+            var nouveau = res.data;
+            return P.appel('DELETE', 'me/documents/'
+                           + encodeURIComponent(ancien.id)).then(function (r) {
+                P.occupe(f, false);
+                var gardes = (compte.documents || []).filter(function (d) {
+                    return d.id !== nouveau.id
+                           && (d.id !== ancien.id || !(r.ok || r.status === 404));
+                });
+                compte.documents = [nouveau].concat(gardes);
+                listeDocuments(compte.documents);
+                montrerDocument(nouveau);
+                if (r.ok || r.status === 404) {
+                    P.annoncer(zoneDocuments(), 'Le document « ' + nouveau.filename
+                               + ' » remplace « ' + ancien.filename + ' ».',
+                               'succes');
+                } else {
+                    P.annoncer(zoneDocuments(), 'Le document « ' + nouveau.filename
+                               + ' » est déposé, mais « ' + ancien.filename
+                               + ' » n’a pas pu être supprimé. '
+                               + P.messageErreur(r, 'document'), 'erreur');
+                }
+            });
+        });
+    }
+
+    function supprimerDocument(d, bouton) {
+        confirmer({
+            titre: 'Supprimer « ' + d.filename + ' » ?',
+            texte: 'Ce document (' + (DOCUMENTS[d.kind] || d.kind) + ') sera '
+                   + 'retiré de votre compte. Vous pourrez en déposer un autre '
+                   + 'à sa place.',
+            bouton: 'Supprimer « ' + d.filename + ' »',
+            declencheur: bouton
+        }).then(function (oui) {
+            if (!oui) {
+                return;
+            }
+            P.annoncer(zoneDocuments(), 'Suppression de « ' + d.filename
+                       + ' » en cours…', 'info');
+            P.appel('DELETE', 'me/documents/' + encodeURIComponent(d.id))
+                .then(function (res) {
+                    if (!res.ok && res.status !== 404) {
+                        P.annoncer(zoneDocuments(), 'Le document « ' + d.filename
+                                   + ' » n’a pas été supprimé. '
+                                   + P.messageErreur(res, 'document'), 'erreur');
+                        bouton.focus();
+                        return;
+                    }
+                    compte.documents = (compte.documents || [])
+                        .filter(function (x) { return x.id !== d.id; });
+                    listeDocuments(compte.documents);
+                    P.annoncer(zoneDocuments(), 'Le document « ' + d.filename
+                               + ' » est supprimé.', 'succes');
+                    var titre = document.getElementById('documents-liste-titre')
+                                || document.getElementById('documents-titre');
+                    titre.focus();
+                });
+        });
     }
 
     function chargerDocuments() {
@@ -1104,7 +1605,7 @@
                 return;
             }
             compte.documents = res.data;
-            tableauDocuments(res.data);
+            listeDocuments(res.data);
         });
     }
 
@@ -1185,8 +1686,13 @@
                 });
                 return;
             }
-            P.effacerErreurs(f);
             var choisi = fichier.files[0];
+            if (quotaDepasse(choisi, null)) {
+                P.afficherErreurs(f, 'Le document n’a pas été déposé.',
+                                  { file: P.TEXTES.documents });
+                return;
+            }
+            P.effacerErreurs(f);
             var donnees = new FormData();
             donnees.append('kind', type.value);
             donnees.append('file', choisi, choisi.name);
@@ -1199,22 +1705,8 @@
                 if (!res.ok || !res.data || !res.data.id) {
                     envoi.hidden = true;
                     P.annoncer(zone, '');
-                    var message;
-                    if (res.erreur && res.erreur.message) {
-                        message = res.erreur.message;
-                    } else if (res.status === 413) {
-                        message = 'Ce fichier est trop volumineux.';
-                    } else if (res.status === 415) {
-                        message = 'Ce type de fichier n’est pas accepté : '
-                                  + 'déposez un PDF, une image JPEG ou PNG.';
-                    } else if (res.status === 0) {
-                        message = 'L’envoi a échoué. Vérifiez votre connexion '
-                                  + 'et la taille du fichier, puis réessayez.';
-                    } else {
-                        message = P.messageErreur(res, 'document');
-                    }
                     P.afficherErreurs(f, 'Le document n’a pas été déposé.',
-                                      { file: message });
+                                      { file: messageEnvoi(res) });
                     return;
                 }
                 avancer(1);
@@ -1222,11 +1714,13 @@
                     (compte.documents || []).filter(function (d) {
                         return d.id !== res.data.id;
                     }));
-                tableauDocuments(compte.documents);
+                listeDocuments(compte.documents);
                 fichier.value = '';
-                P.annoncer(zone, 'Le document « ' + res.data.filename
+                P.annoncer(zone, '');
+                P.annoncer(zoneDocuments(), 'Le document « ' + res.data.filename
                            + ' » (' + (DOCUMENTS[res.data.kind] || res.data.kind)
                            + ') est déposé.', 'succes');
+                montrerDocument(res.data);
             });
         });
     }
@@ -1239,44 +1733,78 @@
             return;
         }
         var zone = document.getElementById('changer-mdp-message');
+        var crypto = new P.Cryptogramme(document.getElementById('mdp-captcha'),
+                                        'mdp-captcha');
         f.addEventListener('submit', function (ev) {
             ev.preventDefault();
             P.annoncer(zone, '');
+            var T = P.TEXTES;
             var actuel = f.elements.namedItem('current');
             var nouveau = f.elements.namedItem('new');
             var confirmation = f.elements.namedItem('new_confirm');
+            var avecCrypto = crypto.visible();
             var erreurs = {};
             if (!actuel.value) {
-                erreurs.current = 'Saisissez votre mot de passe actuel.';
+                erreurs.current = T.mdpActuel;
             }
-            if (nouveau.value.length < 12) {
-                erreurs['new'] = 'Le mot de passe doit compter au moins '
-                                 + '12 caractères.';
+            var refus = P.REGLES.motDePasseRefuse(
+                nouveau.value, P.REGLES.personnelsDe(P.session.login), true);
+            if (refus) {
+                erreurs['new'] = refus;
             } else if (confirmation.value !== nouveau.value) {
-                erreurs.new_confirm = 'Les deux mots de passe ne sont pas '
-                                      + 'identiques.';
+                erreurs.new_confirm = T.mdpConfirmation;
+            }
+            if (avecCrypto && !Object.keys(erreurs).length) {
+                var probleme = crypto.verifier();
+                if (probleme) {
+                    erreurs.captcha_answer = probleme;
+                }
             }
             if (Object.keys(erreurs).length) {
                 P.afficherErreurs(f, 'Le mot de passe n’a pas été changé.',
                                   erreurs);
                 return;
             }
-            P.effacerErreurs(f);
-            P.occupe(f, true);
-            P.appel('POST', 'password', {
+            var corps = {
                 current: actuel.value,
                 'new': nouveau.value,
                 new_confirm: confirmation.value
-            }).then(function (res) {
+            };
+            if (avecCrypto) {
+                var v = crypto.valeurs();
+                corps.captcha_id = v.captcha_id;
+                corps.captcha_answer = v.captcha_answer;
+            }
+            P.effacerErreurs(f);
+            P.occupe(f, true);
+            P.appel('POST', 'password', corps).then(function (res) {
                 P.occupe(f, false);
-                if (!res.ok) {
+                if (res.ok) {
+                    f.reset();
+                    crypto.masquer();
+                    resultat(zone, 'Votre mot de passe est changé. Un courriel '
+                             + 'vous le confirme ; vos autres connexions sont '
+                             + 'fermées.');
+                    return;
+                }
+                if (P.demandeCryptogramme(res)) {
+                    crypto.afficher();
+                    P.effacerErreurs(f);
+                    P.annoncer(zone, P.messageErreur(res, 'mot-de-passe'),
+                               'erreur');
+                    crypto.input.focus();
+                    return;
+                }
+                if (P.cryptogrammeRefuse(res)) {
+                    res.erreur.fields = { captcha_answer: crypto.refuse(res) };
                     P.erreursApi(f, res, 'mot-de-passe');
                     return;
                 }
-                f.reset();
-                P.annoncer(zone, 'Votre mot de passe est changé. Un courriel '
-                           + 'vous le confirme.', 'succes');
-                return P.chargerSession();
+                if (avecCrypto) {
+                    /* The captcha served for this try. */
+                    crypto.nouveau('refus');
+                }
+                P.erreursApi(f, res, 'mot-de-passe');
             });
         });
     }
@@ -1301,7 +1829,10 @@
                 el.hidden = true;
             }
         });
-        P.annoncer(zoneCompte(), '');
+        ['compte-message', 'foyer-message', 'documents-message',
+         'document-message'].forEach(function (id) {
+            P.annoncer(document.getElementById(id), '');
+        });
     }
 
     function chargerCompte() {
@@ -1331,19 +1862,18 @@
             if (compte.charge) {
                 viderCompte();
                 document.getElementById('creation-reussie').hidden = true;
-                /* The last captcha went with the account just created. */
-                creation.captchaDemande = false;
+                /* Logged out: the form is there for the next citizen. */
+                creation.terminee = false;
             }
-            if (s.authenticated !== true && !creation.captchaDemande
-                && creation.formulaire && P.session.csrf_token) {
-                creation.captchaDemande = true;
-                nouveauCaptcha(false);
-            }
+            afficherCreation(s);
             return;
         }
+        afficherCreation(s);
         if (compte.charge !== s.login) {
             viderCompte();
             chargerCompte();
+        } else {
+            majDisponibilites();
         }
     }
 
