@@ -264,3 +264,171 @@ export async function waitForMail({ to, match, since = 0, timeout = 30000 }) {
         await new Promise((r) => setTimeout(r, 300));
     }
 }
+
+// ------------------------------------------- widths, overflow, keyboard
+
+// The two widths every page is checked at: a desktop and a small phone.
+export const BUREAU = { width: 1280, height: 900 };
+export const TELEPHONE = { width: 375, height: 812 };
+
+// Nothing wider than the window: no sideways scrolling on a phone.
+export async function sansDebordement(page) {
+    return page.evaluate(() => {
+        const racine = document.documentElement;
+        const larges = Array.from(document.querySelectorAll('body *'))
+            .filter((el) => {
+                const r = el.getBoundingClientRect();
+                return r.width > 0 && r.right > racine.clientWidth + 1;
+            })
+            .slice(0, 5)
+            .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}`
+                         + `.${String(el.className).split(' ')[0]}`);
+        return { scrollWidth: racine.scrollWidth, clientWidth: racine.clientWidth,
+                 larges };
+    });
+}
+
+// The element that has the keyboard focus: its id, else its text.
+export async function focus(page) {
+    return page.evaluate(() => {
+        const el = document.activeElement;
+        return el ? (el.id || el.textContent.replace(/\s+/g, ' ').trim()) : null;
+    });
+}
+
+// ------------------------------------------------- the API, from Node
+
+// A client of the citizen API with its own cookies (the anti-CSRF token
+// and the session), for setting up a state the page then meets: an
+// account, failed logins, wrong answers.
+export class ClientApi {
+    constructor() {
+        this.cookies = new Map();
+        this.jeton = null;
+    }
+
+    garder(reponse) {
+        const brut = typeof reponse.headers.getSetCookie === 'function'
+            ? reponse.headers.getSetCookie()
+            : (reponse.headers.get('set-cookie') || '').split(/,(?=\s*[^;=\s]+=)/);
+        for (const c of brut) {
+            const [paire] = c.split(';');
+            const i = paire.indexOf('=');
+            if (i > 0) {
+                const nom = paire.slice(0, i).trim();
+                const valeur = paire.slice(i + 1).trim();
+                if (valeur && !/max-age=0/i.test(c)) {
+                    this.cookies.set(nom, valeur);
+                } else {
+                    this.cookies.delete(nom);
+                }
+            }
+        }
+    }
+
+    async appel(methode, chemin, corps) {
+        if (!this.jeton && methode !== 'GET') {
+            await this.appel('GET', 'session');
+        }
+        const entetes = { Accept: 'application/json' };
+        if (this.cookies.size) {
+            entetes.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+        }
+        if (methode !== 'GET') {
+            entetes['X-CSRF-Token'] = this.jeton;
+        }
+        if (corps !== undefined) {
+            entetes['Content-Type'] = 'application/json';
+        }
+        const options = {
+            method: methode, headers: entetes,
+            body: corps === undefined ? undefined : JSON.stringify(corps),
+        };
+        let r;
+        try {
+            r = await fetch(url(`/api/${chemin}`), options);
+        } catch (e) {
+            // A kept-alive connection to a worker that is gone (the shared
+            // server restarted): nothing was sent, once more on a new one.
+            if (!e.cause || e.cause.code !== 'UND_ERR_SOCKET') {
+                throw e;
+            }
+            r = await fetch(url(`/api/${chemin}`), options);
+        }
+        this.garder(r);
+        const texte = await r.text();
+        const data = texte ? JSON.parse(texte) : null;
+        if (data && typeof data.csrf_token === 'string') {
+            this.jeton = data.csrf_token;
+        }
+        return { status: r.status, data };
+    }
+}
+
+// An account created through the API (its captcha answered), as the page
+// would: answers its login.
+export async function creerCompteApi(c) {
+    const client = new ClientApi();
+    const captcha = await client.appel('POST', 'captcha');
+    const questions = await client.appel('GET', 'security-questions');
+    const r = await client.appel('POST', 'accounts', {
+        holder: {
+            civility: 'Mme', first_name: c.prenom, last_name: c.nom,
+            birth_date: '1979-05-03', email: c.email, phone: '02 40 11 22 33',
+            address: { line: '3 place du Marché', postcode: '44000', city: 'Nantes' },
+        },
+        password: c.password, password_confirm: c.password,
+        security_question_id: questions.data[0].id, security_answer: c.answer,
+        contact_mode: 'email',
+        captcha_id: captcha.data.captcha_id,
+        captcha_answer: captchaAnswer(captcha.data.captcha_id),
+    });
+    if (r.status !== 201) {
+        throw new Error(`POST accounts: ${r.status} ${JSON.stringify(r.data)}`);
+    }
+    return { login: r.data.login, question: questions.data[0].label };
+}
+
+// n failed logins of a login (from another client than the page's); fewer
+// when the server asks for a captcha before (the limit is reached already).
+export async function echouerConnexions(login, n) {
+    const client = new ClientApi();
+    for (let i = 0; i < n; i++) {
+        const r = await client.appel('POST', 'session',
+                                     { login, password: `pas le bon ${i} !` });
+        if (r.status === 429 && r.data.error.code === 'captcha_required') {
+            return;
+        }
+        if (r.status !== 401) {
+            throw new Error(`failed login ${i + 1}: ${r.status} ${JSON.stringify(r.data)}`);
+        }
+    }
+}
+
+// n wrong answers to a login's security question (the same way).
+export async function echouerReponses(login, n) {
+    const client = new ClientApi();
+    for (let i = 0; i < n; i++) {
+        const r = await client.appel('POST', 'password/reset',
+                                     { login, answer: `mauvaise réponse ${i}` });
+        if (r.status === 429 && r.data.error.code === 'captcha_required') {
+            return;
+        }
+        if (r.status !== 202) {
+            throw new Error(`wrong answer ${i + 1}: ${r.status} ${JSON.stringify(r.data)}`);
+        }
+    }
+}
+
+// The client address the server sees from these tests (its failure limits
+// are counted per address).
+export function adresseDesTests() {
+    const hote = new URL(BASE_URL).hostname;
+    return /^[0-9.]+$/.test(hote) ? hote : '127.0.0.1';
+}
+
+// The text of the element that has the keyboard focus.
+export async function texteFocus(page) {
+    return page.evaluate(() => (document.activeElement
+        ? document.activeElement.textContent.replace(/\s+/g, ' ').trim() : null));
+}

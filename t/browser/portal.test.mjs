@@ -1,6 +1,7 @@
 // The portal's pages in a real headless Chromium: accessibility (axe-core,
-// WCAG 2.1 A and AA), the strict Content-Security-Policy, keyboard use of the
-// login box, and the logged-in home page against a stand-in API.
+// WCAG 2.1 A and AA) at 1280 px and 375 px with a screenshot of each and
+// nothing wider than a phone, the strict Content-Security-Policy, keyboard
+// use of the login box, and the logged-in home page against a stand-in API.
 //
 //   cd t/browser && npm ci
 //   PORTAL_BASE_URL=http://127.0.0.1:8080 node --test t/browser/
@@ -9,16 +10,16 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
     BASE_URL, CSP, url, launch, waitReady, runAxe, formatViolations,
-    screenshotPath, fakeApi,
+    screenshotPath, fakeApi, BUREAU, TELEPHONE, sansDebordement, focus,
 } from './lib.mjs';
 
 const PAGES = [
-    { path: '/', titre: 'Bienvenue sur Mon Compte Citoyen', onglet: 'Accueil' },
-    { path: '/faq.html', titre: 'Foire aux questions', onglet: 'FAQ' },
-    { path: '/services.html', titre: 'Services en ligne', onglet: 'Services en ligne' },
-    { path: '/demandes.html', titre: 'Mes demandes', onglet: 'Demandes' },
-    { path: '/compte.html', titre: 'Mon compte', onglet: 'Compte' },
-    { path: '/admin/', titre: 'Espace agents', onglet: null },
+    { path: '/', nom: 'accueil', titre: 'Bienvenue sur Mon Compte Citoyen', onglet: 'Accueil' },
+    { path: '/faq.html', nom: 'faq', titre: 'Foire aux questions', onglet: 'FAQ' },
+    { path: '/services.html', nom: 'services', titre: 'Services en ligne', onglet: 'Services en ligne' },
+    { path: '/demandes.html', nom: 'demandes', titre: 'Mes demandes', onglet: 'Demandes' },
+    { path: '/compte.html', nom: 'compte', titre: 'Mon compte', onglet: 'Compte' },
+    { path: '/admin/', nom: 'agents', titre: 'Espace agents', onglet: null },
 ];
 
 const ONGLETS = ['Accueil', 'Services en ligne', 'Demandes', 'Compte', 'FAQ'];
@@ -32,6 +33,8 @@ const SESSION_ANONYME = {
 const SESSION_JEAN = {
     authenticated: true, login: 'jean.dupont', validated: false, csrf_token: 'jeton-jean',
 };
+// What DELETE session answers: anonymous again, with a token of its own.
+const SESSION_SORTIE = { ...SESSION_ANONYME, csrf_token: 'jeton-apres-sortie' };
 const DEMANDES = [
     {
         id: 'r3', reference: 'DEM-2026-0003', state: 'incomplet',
@@ -80,7 +83,7 @@ async function openForAxe(chemin, options = {}) {
     const context = await browser.newContext({
         bypassCSP: true,
         locale: 'fr-FR',
-        viewport: { width: 1280, height: 900 },
+        viewport: BUREAU,
         ...options,
     });
     const page = await context.newPage();
@@ -105,18 +108,26 @@ async function tabTo(page, selector, max = 40) {
     throw new Error(`${selector} never got the keyboard focus in ${max} Tab presses`);
 }
 
-async function liveMessage(page) {
-    const zone = page.locator('#connexion-message');
-    await page.waitForFunction(() => {
-        const t = document.querySelector('#connexion-message').textContent.trim();
+// The login form's live region (or another one) once it says something final.
+async function liveMessage(page, selecteur = '#connexion-message') {
+    const zone = page.locator(selecteur);
+    await page.waitForFunction((s) => {
+        const t = document.querySelector(s).textContent.trim();
         return t && !t.endsWith('…');
-    }, null, { timeout: 20000 });
+    }, selecteur, { timeout: 20000 });
     return (await zone.textContent()).trim();
+}
+
+async function sansDepasser(page, label) {
+    const d = await sansDebordement(page);
+    assert.ok(d.scrollWidth <= d.clientWidth,
+              `${label}: ${d.scrollWidth} px wide in ${d.clientWidth} (${d.larges.join(', ')})`);
 }
 
 describe('every page, as served', () => {
     for (const p of PAGES) {
-        test(`${p.path}: French, landmarks, headings, zero axe violation (WCAG 2.1 A/AA, best practices)`,
+        test(`${p.path}: French, landmarks, headings, zero axe violation (WCAG 2.1 A/AA, `
+             + 'best practices) at 1280 px and 375 px, nothing wider than a phone',
              { timeout: 60000 }, async () => {
             const { context, page, erreurs } = await openForAxe(p.path);
             try {
@@ -149,6 +160,21 @@ describe('every page, as served', () => {
                 }
 
                 await assertNoAxeViolation(page, p.path);
+                await page.screenshot({ path: screenshotPath(`${p.nom}.png`), fullPage: true });
+
+                // A phone: the content first, then the login box; nothing
+                // that would make the page scroll sideways.
+                await page.setViewportSize(TELEPHONE);
+                await sansDepasser(page, `${p.path} at 375 px`);
+                const boite = page.locator('#connexion');
+                if (p.onglet && await boite.count()) {
+                    const h1 = await page.locator('h1').boundingBox();
+                    const b = await boite.boundingBox();
+                    assert.ok(h1.y < b.y, `${p.path}: the content before the login box`);
+                }
+                await assertNoAxeViolation(page, `${p.path} at 375 px`);
+                await page.screenshot({ path: screenshotPath(`${p.nom}-mobile.png`),
+                                        fullPage: true });
                 assert.deepEqual(erreurs, [], 'no script error');
             } finally {
                 await context.close();
@@ -307,24 +333,6 @@ describe('home page, with the keyboard', () => {
             await context.close();
         }
     });
-
-    test('screenshot of the home page', { timeout: 60000 }, async (t) => {
-        const { context, page } = await openForAxe('/');
-        try {
-            await page.goto(url('/'));
-            await waitReady(page);
-            const fichier = screenshotPath('home.png');
-            await page.screenshot({ path: fichier, fullPage: true });
-            const mobile = await context.newPage();
-            await mobile.setViewportSize({ width: 390, height: 844 });
-            await mobile.goto(url('/'));
-            await waitReady(mobile);
-            await mobile.screenshot({ path: screenshotPath('home-mobile.png'), fullPage: true });
-            t.diagnostic(`screenshots in ${fichier} and home-mobile.png`);
-        } finally {
-            await context.close();
-        }
-    });
 });
 
 describe('against a stand-in citizen API', () => {
@@ -338,14 +346,14 @@ describe('against a stand-in citizen API', () => {
                 'POST session': ({ body }) => {
                     if (body.login === 'jean.dupont' && body.password === 'un bon mot de passe') {
                         connecte = true;
-                        return { json: { login: 'jean.dupont', validated: false } };
+                        return { json: SESSION_JEAN };
                     }
                     return { status: 401, json: { error: { code: 'bad_credentials',
                         message: 'Identifiant ou mot de passe incorrect.' } } };
                 },
                 'DELETE session': () => {
                     connecte = false;
-                    return { json: { authenticated: false } };
+                    return { json: SESSION_SORTIE };
                 },
                 'GET me/requests?limit=5': { json: DEMANDES },
             });
@@ -364,14 +372,13 @@ describe('against a stand-in citizen API', () => {
             await page.fill('#mot-de-passe', 'un bon mot de passe');
             await page.getByRole('button', { name: 'Connexion', exact: true }).click();
             await page.getByRole('heading', { name: 'Mon espace' }).waitFor();
-            assert.equal(await liveMessage(page), 'Vous êtes connecté.');
+            assert.equal(await liveMessage(page, '#espace-message'), 'Vous êtes connecté.');
 
             const post = calls.filter((c) => c.key === 'POST session').pop();
             assert.equal(post.headers['x-csrf-token'], 'jeton-anonyme');
             assert.equal(post.headers['content-type'], 'application/json');
             assert.deepEqual(post.body, { login: 'jean.dupont', password: 'un bon mot de passe' });
-            assert.ok(await page.evaluate(() => document.activeElement.id === 'mon-espace-titre'),
-                      'focus moves to "Mon espace"');
+            assert.equal(await focus(page), 'mon-espace-titre', 'focus moves to "Mon espace"');
 
             assert.equal((await page.locator('[data-login]').first().textContent()), 'jean.dupont');
             assert.ok(await page.locator('[data-si-non-valide]').first().isVisible(),
@@ -391,14 +398,24 @@ describe('against a stand-in citizen API', () => {
             assert.match(await pdf.getAttribute('href'), /\/api\/requests\/r2\.pdf$/);
 
             await assertNoAxeViolation(page, '/ logged in');
-            await page.screenshot({ path: screenshotPath('home-connecte.png'), fullPage: true });
-            t.diagnostic('screenshot of the logged-in home in home-connecte.png');
+            await page.screenshot({ path: screenshotPath('accueil-connecte.png'), fullPage: true });
+            t.diagnostic('screenshot of the logged-in home in accueil-connecte.png');
 
+            // The token of the login's answer serves at once: no GET session
+            // in between (the server renews it at each log-in and log-out).
+            const avantSortie = calls.length;
             await page.getByRole('button', { name: 'Se déconnecter' }).click();
             await page.locator('#form-connexion').waitFor();
-            assert.equal(await liveMessage(page), 'Vous êtes déconnecté.');
-            const del = calls.filter((c) => c.key === 'DELETE session').pop();
+            assert.equal(await liveMessage(page, '#espace-message'), 'Vous êtes déconnecté.');
+            const apresConnexion = calls.slice(calls.indexOf(post) + 1);
+            const del = apresConnexion.find((c) => c.key === 'DELETE session');
             assert.equal(del.headers['x-csrf-token'], 'jeton-jean');
+            assert.deepEqual(apresConnexion.filter((c) => c.key === 'GET session'), [],
+                             'the token is taken from the answers, not fetched again');
+            assert.equal(await page.evaluate(() => window.Portail.session.csrf_token),
+                         'jeton-apres-sortie');
+            assert.ok(calls.length > avantSortie);
+            assert.equal(await focus(page), 'identifiant');
             assert.ok(await page.locator('#dernieres-demandes').isHidden());
             assert.deepEqual(erreurs, []);
         } finally {
@@ -471,7 +488,10 @@ describe('against a stand-in citizen API', () => {
 
             await reponse.fill('Médor');
             await page.getByRole('button', { name: 'Confirmer' }).click();
-            assert.match(await liveMessage(page), /mot de passe temporaire/);
+            const dit = await liveMessage(page);
+            assert.match(dit, /mot de passe temporaire/);
+            // Whatever the answer, what to do when no mail comes.
+            assert.match(dit, /Rien reçu .* courriers indésirables \(spam\)/);
             const reset = calls.find((c) => c.key === 'POST password/reset');
             assert.deepEqual(reset.body, { login: 'jean.dupont', answer: 'Médor' });
             assert.equal(reset.headers['x-csrf-token'], 'jeton-anonyme');
@@ -500,6 +520,20 @@ describe('against a stand-in citizen API', () => {
             assert.match(ligne, /2 octobre 2026[\s\S]*Copie d’acte de naissance[\s\S]*Léa Dupont[\s\S]*validé/);
             assert.ok(await page.getByText('Connexion nécessaire').isHidden());
             await assertNoAxeViolation(page, '/demandes.html logged in');
+
+            // On a phone, one card per request; the cells keep their roles.
+            await page.setViewportSize(TELEPHONE);
+            await sansDepasser(page, '/demandes.html, the list at 375 px');
+            assert.equal(await tableau.getByRole('row').count(), 4);
+            const carte = tableau.locator('tbody tr').nth(1);
+            const cellule = await carte.getByRole('cell').first().evaluate((td) => ({
+                affichage: getComputedStyle(td).display,
+                avant: getComputedStyle(td, '::before').content,
+            }));
+            assert.deepEqual(cellule, { affichage: 'block', avant: '"Date : "' });
+            await assertNoAxeViolation(page, '/demandes.html logged in, 375 px');
+            await page.screenshot({ path: screenshotPath('demandes-liste-mobile.png'),
+                                    fullPage: true });
         } finally {
             await context.close();
         }
