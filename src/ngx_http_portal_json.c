@@ -154,6 +154,12 @@ ngx_http_portal_json_more(ngx_http_request_t *r)
         }
 
         if (!r->reading_body) {
+            /*
+             * read in full: from now on a read event is the client going
+             * away, which the database layer watches for
+             */
+            r->read_event_handler = ngx_http_block_reading;
+
             ngx_http_portal_json_parse(r, ctx->data);
             return;
         }

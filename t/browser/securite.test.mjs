@@ -215,13 +215,8 @@ describe('past the failure limits, the captcha (375 px, keyboard)', () => {
         }
     });
 
-    // Skipped: the server's worker dies (signal 11) on the PATCH me that
-    // carries the captcha when this page sends it (the same calls made with
-    // fetch pass), which would break the shared server's other clients at
-    // every run. Reported to the server side; remove the skip once fixed.
     test('once validated, a new e-mail address past the limits asks for the captcha',
-         { timeout: 120000,
-           skip: 'the server\'s worker dies on this PATCH me with a captcha (reported)' },
+         { timeout: 120000 },
          async () => {
         assert.equal(psql('SELECT portal.validate_account(id) FROM portal.accounts '
                           + `WHERE login = '${RUN.login}'`), 't');
