@@ -1056,6 +1056,7 @@
 
         f.addEventListener('submit', function (ev) {
             ev.preventDefault();
+            P.annoncer(zone, '');
             var erreurs = {};
             var requis = bloc.champs.filter(function (n) {
                 return bloc.facultatifs.indexOf(n) === -1 && n !== 'contact_mode';
