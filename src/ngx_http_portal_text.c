@@ -540,7 +540,8 @@ ngx_http_portal_text_phone(const char *s)
         }
     }
 
-    return digits >= 10 && digits <= 15;
+    /* a French number, or the international form with its "+" */
+    return (s[0] == '+') ? (digits >= 11 && digits <= 15) : (digits == 10);
 }
 
 

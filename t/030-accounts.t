@@ -59,7 +59,7 @@ sub refused {
     return $res;
 }
 
-plan tests => count_tests() + 200;
+plan tests => count_tests() + 208;
 
 ok(start_nginx(http_config => $HTTP, config => $API), 'nginx starts');
 my $c = citizen();
@@ -274,6 +274,14 @@ refused($c, 'wrong values in the holder',
                     postcode => '4400'),
         'invalid', 'holder.address.postcode holder.birth_date'
         . ' holder.civility holder.email holder.first_name holder.phone');
+
+refused($c, 'a phone number of 11 digits without "+"',
+        signup_data(captcha_id => captcha_api($c),
+                    phone => '06 12 34 56 78 9'),
+        'invalid', 'holder.phone');
+refused($c, 'an international number of 10 digits',
+        signup_data(captcha_id => captcha_api($c), phone => '+3361234567'),
+        'invalid', 'holder.phone');
 
 refused($c, 'a date that does not exist',
         signup_data(captcha_id => captcha_api($c), birth_date => '1981-02-29'),

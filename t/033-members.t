@@ -56,7 +56,7 @@ sub member_sql {
     return scalar psql_query($sql);
 }
 
-plan tests => count_tests() + 129;
+plan tests => count_tests() + 131;
 
 my $jean = account_sql('jean.dupont');
 my $anne = account_sql('anne.martin', validated => 1);
@@ -162,6 +162,12 @@ is(Encode::decode('UTF-8', join '|', @{ $stored || [] }),
    'Jean-Paul|06 11 22 33 44|44400|Rezé|phone', '... and it is stored');
 is_deeply($c->call(GET => 'me')->{json}{holder}, $me->{holder},
           'GET me says the same');
+$res = $c->call(PATCH => 'me', { holder => { phone => '+33 6 11 22 33 44' } });
+is(($res->{json} // {})->{holder}{phone}, '+33 6 11 22 33 44',
+   'PATCH me, an international number with its "+": taken');
+$res = $c->call(PATCH => 'me', { holder => { phone => '06 11 22 33 44' } });
+is(($res->{json} // {})->{holder}{phone}, '06 11 22 33 44',
+   '... and back to the French one');
 
 # refused patches change nothing
 $snap = snapshot($jean);
