@@ -15,13 +15,13 @@
 #define NGX_HTTP_PORTAL_M_NOT_FOUND                                          \
     "Cette adresse ne correspond à aucun service du portail."
 #define NGX_HTTP_PORTAL_M_METHOD                                             \
-    "Cette méthode n'est pas acceptée à cette adresse."
+    "Cette méthode n’est pas acceptée à cette adresse."
 #define NGX_HTTP_PORTAL_M_CSRF                                               \
     "Jeton anti-falsification absent ou invalide : rechargez la page."
 #define NGX_HTTP_PORTAL_M_JSON_TYPE                                          \
     "Les données doivent être envoyées en JSON (application/json)."
 #define NGX_HTTP_PORTAL_M_BAD_JSON                                           \
-    "Le corps de la requête n'est pas un objet JSON valide."
+    "Le corps de la requête n’est pas un objet JSON valide."
 #define NGX_HTTP_PORTAL_M_INTERNAL                                           \
     "Une erreur interne est survenue. Merci de réessayer plus tard."
 #define NGX_HTTP_PORTAL_M_TOO_LARGE                                          \
@@ -44,31 +44,32 @@
 #define NGX_HTTP_PORTAL_M_SESSION_OVER                                       \
     "Votre session a pris fin : reconnectez-vous."
 #define NGX_HTTP_PORTAL_M_CHANGE_PASSWORD                                    \
-    "Choisissez d'abord un nouveau mot de passe."
+    "Choisissez d’abord un nouveau mot de passe."
 #define NGX_HTTP_PORTAL_M_NOT_VALIDATED                                      \
-    "Votre compte n'est pas encore validé par la mairie : il ne peut pas"    \
-    " être modifié pour l'instant. Vos démarches restent possibles."
+    "Votre compte est en attente de validation par la Mairie : vous pouvez"  \
+    " déjà faire vos démarches ; vos informations seront modifiables après"  \
+    " validation."
 #define NGX_HTTP_PORTAL_M_TOO_MANY_ATTEMPTS                                  \
-    "Trop de tentatives : réessayez dans un quart d'heure."
+    "Trop de tentatives : réessayez dans un quart d’heure."
 #define NGX_HTTP_PORTAL_M_BAD_CREDENTIALS                                    \
     "Identifiant ou mot de passe incorrect."
-#define NGX_HTTP_PORTAL_M_RECORD_NOT_FOUND  "Cette fiche n'existe pas."
+#define NGX_HTTP_PORTAL_M_RECORD_NOT_FOUND  "Cette fiche n’existe pas."
 #define NGX_HTTP_PORTAL_M_DOCUMENT_NOT_FOUND  "Ce document est introuvable."
 
 
 /* the captcha */
 
 #define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG                                      \
-    "Le texte recopié ne correspond pas à l'image."
+    "Le texte recopié ne correspond pas à l’image."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_WRONG_FIELD                                \
-    "Le texte recopié ne correspond pas à l'image : recopiez le nouveau"     \
+    "Le texte recopié ne correspond pas à l’image : recopiez le nouveau"     \
     " cryptogramme."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED                                    \
-    "L'image a expiré : elle n'est valable que 10 minutes."
+    "L’image a expiré : elle n’est valable que 10 minutes."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_EXPIRED_FIELD                              \
-    "L'image a expiré : recopiez le texte de la nouvelle image."
+    "L’image a expiré : recopiez le texte de la nouvelle image."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_REQUIRED                                   \
-    "Trop d'essais infructueux : recopiez le texte de l'image pour"          \
+    "Trop d’essais infructueux : recopiez le texte de l’image pour"          \
     " continuer."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_FETCHES                                    \
     "Cette image a déjà été demandée plusieurs fois : demandez-en une"       \
@@ -78,7 +79,7 @@
     " nouveau."
 #define NGX_HTTP_PORTAL_M_CAPTCHA_ID                                         \
     "Le cryptogramme manque : demandez-en un."
-#define NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER  "Recopiez le texte de l'image."
+#define NGX_HTTP_PORTAL_M_CAPTCHA_ANSWER  "Recopiez le texte de l’image."
 #define NGX_HTTP_PORTAL_M_AUDIO_UNAVAILABLE                                  \
     "La version audio est momentanément indisponible. Merci de réessayer"    \
     " plus tard."
@@ -91,32 +92,32 @@
 /* a person: the holder of an account, a member of the household */
 
 #define NGX_HTTP_PORTAL_M_PERSON_MISSING  "Ces informations sont manquantes."
-#define NGX_HTTP_PORTAL_M_CIVILITY  "Choisissez « M » ou « Mme »."
+#define NGX_HTTP_PORTAL_M_CIVILITY                                           \
+    "Choisissez « Madame » ou « Monsieur »."
 #define NGX_HTTP_PORTAL_M_FIRST_NAME  "Saisissez le prénom."
 #define NGX_HTTP_PORTAL_M_FIRST_NAME_FORM                                    \
-    "Le prénom ne peut contenir que des lettres, espaces, traits d'union"    \
+    "Le prénom ne peut contenir que des lettres, espaces, traits d’union"    \
     " et apostrophes."
 #define NGX_HTTP_PORTAL_M_LAST_NAME  "Saisissez le nom."
 #define NGX_HTTP_PORTAL_M_LAST_NAME_FORM                                     \
-    "Le nom ne peut contenir que des lettres, espaces, traits d'union et"    \
+    "Le nom ne peut contenir que des lettres, espaces, traits d’union et"    \
     " apostrophes."
-#define NGX_HTTP_PORTAL_M_BIRTH_DATE                                         \
-    "Saisissez la date de naissance (AAAA-MM-JJ)."
+#define NGX_HTTP_PORTAL_M_BIRTH_DATE  "Saisissez la date de naissance."
 #define NGX_HTTP_PORTAL_M_BIRTH_DATE_FORM                                    \
-    "La date de naissance doit être une date passée, au format AAAA-MM-JJ."
+    "La date de naissance doit être une date passée (AAAA-MM-JJ)."
 #define NGX_HTTP_PORTAL_M_EMAIL  "Saisissez une adresse électronique."
 #define NGX_HTTP_PORTAL_M_EMAIL_FORM                                         \
-    "L'adresse électronique n'est pas valide."
-#define NGX_HTTP_PORTAL_M_PHONE  "Le numéro de téléphone n'est pas valide."
+    "L’adresse électronique n’est pas valide."
+#define NGX_HTTP_PORTAL_M_PHONE  "Le numéro de téléphone n’est pas valide."
 #define NGX_HTTP_PORTAL_M_PHONE_FORM                                         \
-    "Le numéro de téléphone doit compter 10 chiffres (ou l'indicatif + et"   \
+    "Le numéro de téléphone doit compter 10 chiffres (ou l’indicatif + et"   \
     " 11 à 15 chiffres)."
-#define NGX_HTTP_PORTAL_M_ADDRESS  "Saisissez l'adresse."
+#define NGX_HTTP_PORTAL_M_ADDRESS  "Saisissez l’adresse."
 #define NGX_HTTP_PORTAL_M_ADDRESS_LINE  "Saisissez le numéro et la rue."
 #define NGX_HTTP_PORTAL_M_POSTCODE  "Le code postal compte 5 chiffres."
 #define NGX_HTTP_PORTAL_M_CITY  "Saisissez la commune."
 #define NGX_HTTP_PORTAL_M_KIND                                               \
-    "Précisez s'il s'agit d'un adulte (adult) ou d'un enfant (child)."
+    "Précisez s’il s’agit d’un adulte (adult) ou d’un enfant (child)."
 #define NGX_HTTP_PORTAL_M_MEMBERS                                            \
     "Les membres du foyer sont une liste (20 au plus)."
 
@@ -135,12 +136,12 @@
 #define NGX_HTTP_PORTAL_M_NOTHING_TO_CHANGE                                  \
     "Rien à modifier : envoyez « holder » ou « contact_mode »."
 #define NGX_HTTP_PORTAL_M_EMAIL_PASSWORD                                     \
-    "Saisissez votre mot de passe actuel pour changer d'adresse"             \
+    "Saisissez votre mot de passe actuel pour changer d’adresse"             \
     " électronique."
 #define NGX_HTTP_PORTAL_M_MEMBERS_LIMIT                                      \
-    "Votre foyer compte déjà 20 membres : c'est le nombre maximal."
+    "Votre foyer compte déjà 20 membres : c’est le nombre maximal."
 #define NGX_HTTP_PORTAL_M_LIMIT_REACHED                                      \
-    "La limite est atteinte : rien n'a été ajouté."
+    "La limite est atteinte : rien n’a été ajouté."
 
 
 /* passwords */
@@ -165,7 +166,7 @@
 #define NGX_HTTP_PORTAL_M_PASSWORD_CURRENT_WRONG                             \
     "Mot de passe actuel incorrect."
 #define NGX_HTTP_PORTAL_M_PASSWORD_UNCHANGED                                 \
-    "Le mot de passe n'a pas été changé."
+    "Le mot de passe n’a pas été changé."
 
 #define NGX_HTTP_PORTAL_M_LOGIN  "Saisissez votre identifiant."
 #define NGX_HTTP_PORTAL_M_PASSWORD  "Saisissez votre mot de passe."
@@ -175,11 +176,13 @@
 #define NGX_HTTP_PORTAL_M_RESET_NEEDED                                       \
     "Identifiant et réponse sont nécessaires."
 #define NGX_HTTP_PORTAL_M_RESET_SENT                                         \
-    "Si la réponse est juste, un courriel vous apporte un mot de passe"      \
-    " temporaire, valable 30 minutes."
+    "Si votre réponse est juste, un courriel vous apporte un mot de passe"   \
+    " temporaire, valable 30 minutes. Rien reçu d’ici quelques minutes ?"    \
+    " Regardez dans vos courriers indésirables, puis vérifiez votre"         \
+    " réponse et recommencez, ou contactez la Mairie."
 #define NGX_HTTP_PORTAL_M_QUESTIONS_LIMIT                                    \
     "Trop de questions demandées depuis votre connexion : réessayez dans"    \
-    " un quart d'heure."
+    " un quart d’heure."
 
 
 /* documents */
@@ -187,19 +190,19 @@
 #define NGX_HTTP_PORTAL_M_MULTIPART_TYPE                                     \
     "Le document doit être envoyé en multipart/form-data."
 #define NGX_HTTP_PORTAL_M_BAD_MULTIPART                                      \
-    "L'envoi du document est mal formé : merci de réessayer depuis le"       \
+    "L’envoi du document est mal formé : merci de réessayer depuis le"       \
     " formulaire."
 #define NGX_HTTP_PORTAL_M_FILE_MISSING                                       \
     "Joignez le document (PDF, JPEG ou PNG)."
 #define NGX_HTTP_PORTAL_M_FILE_TWICE  "Envoyez un seul document à la fois."
 #define NGX_HTTP_PORTAL_M_FILE_EMPTY  "Le document est vide."
-#define NGX_HTTP_PORTAL_M_FILE_KIND  "Indiquez de quelle pièce il s'agit."
+#define NGX_HTTP_PORTAL_M_FILE_KIND  "Indiquez de quelle pièce il s’agit."
 #define NGX_HTTP_PORTAL_M_FILE_KIND_LONG                                     \
     "Le type de pièce ne peut pas dépasser 64 caractères."
 #define NGX_HTTP_PORTAL_M_FILE_KIND_CHARS                                    \
     "Le type de pièce contient des caractères invalides."
 #define NGX_HTTP_PORTAL_M_FILE_INVALID                                       \
-    "Le document n'a pas pu être enregistré : vérifiez les champs"           \
+    "Le document n’a pas pu être enregistré : vérifiez les champs"           \
     " signalés."
 #define NGX_HTTP_PORTAL_M_FILE_TYPE                                          \
     "Le document doit être un PDF, une image JPEG ou PNG."
@@ -207,7 +210,7 @@
     "Le document dépasse la taille maximale de %uz %s."
 #define NGX_HTTP_PORTAL_M_DOCUMENTS_LIMIT                                    \
     "Votre compte a déjà 20 documents ou 50 Mo de documents : supprimez-en"  \
-    " un avant d'en déposer un autre."
+    " un avant d’en déposer un autre."
 
 
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

@@ -126,7 +126,7 @@ BEGIN
                 'Votre identifiant : %s\n\n'
                 'Il vous sera demandé, avec le mot de passe que vous avez'
                 ' choisi, pour vous connecter au portail.\n\n'
-                'Les services de la mairie vont valider votre compte.'
+                'Les services de la Mairie vont valider votre compte.'
                 ' D''ici là, vos démarches en ligne sont déjà possibles ;'
                 ' les modifications de votre compte le seront après la'
                 ' validation.', a.login),
@@ -225,10 +225,10 @@ BEGIN
             'Votre adresse électronique a été changée',
             format(E'L''adresse électronique de votre compte citoyen'
                     ' (identifiant : %s) vient d''être changée : les'
-                    ' messages de la mairie iront désormais à la nouvelle'
+                    ' messages de la Mairie iront désormais à la nouvelle'
                     ' adresse, que nous ne rappelons pas ici.\n\n'
                     'Si vous n''êtes pas à l''origine de ce changement,'
-                    ' contactez la mairie au plus vite.', old.login),
+                    ' contactez la Mairie au plus vite.', old.login),
             p_url);
     END IF;
 
@@ -256,7 +256,7 @@ BEGIN
     END IF;
 
     PERFORM portal.queue_mail(a, 'Votre compte citoyen est validé',
-        format(E'Les services de la mairie ont validé votre compte'
+        format(E'Les services de la Mairie ont validé votre compte'
                 ' (identifiant : %s).\n\nVous pouvez désormais le'
                 ' modifier et y déclarer les membres de votre foyer.',
                a.login),

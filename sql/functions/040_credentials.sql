@@ -215,7 +215,7 @@ BEGIN
         E'Le mot de passe de votre compte citoyen vient d''être changé.'
          ' Toutes les autres sessions ouvertes ont été fermées.\n\n'
          'Si vous n''êtes pas à l''origine de ce changement, contactez'
-         ' la mairie au plus vite.',
+         ' la Mairie au plus vite.',
         p_url);
 
     RETURN a.session_epoch;
