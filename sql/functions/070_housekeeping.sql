@@ -5,6 +5,9 @@
 -- false at once.  Captchas expired more than a day ago, failures and
 -- questions older than a day, mail delivered more than 90 days ago go;
 -- mail not yet delivered, or failed for good (agents see it), stays.
+-- A request's document still pending after an hour was left behind by
+-- an upload that will not finish (its chunks go with it); idempotency
+-- keys are kept 24 hours.
 CREATE FUNCTION portal.housekeeping(p_interval interval)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
@@ -22,6 +25,10 @@ BEGIN
     DELETE FROM portal.auth_failures WHERE at < now() - interval '1 day';
     DELETE FROM portal.outbox
      WHERE state = 'sent' AND sent_at < now() - interval '90 days';
+    DELETE FROM portal.request_documents
+     WHERE state = 'pending' AND created_at < now() - interval '1 hour';
+    DELETE FROM portal.idempotency_keys
+     WHERE created_at < now() - interval '24 hours';
 
     RETURN true;
 END

@@ -1,5 +1,8 @@
 -- The role nginx connects as may call the functions meant for it, those
--- that run as their owner (SECURITY DEFINER), and nothing else.
+-- that run as their owner (SECURITY DEFINER), and nothing else: helpers
+-- (JSON of a row, mail text, checks of a request) and the bench's seed
+-- are SECURITY INVOKER, so they stay out of its reach, and so does schema
+-- portal_internal (no USAGE).
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA portal FROM PUBLIC;
 
