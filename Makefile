@@ -54,11 +54,13 @@ build/%/objs/Makefile: config $(NGX_SRC)/conf_flags
 
 $(MODULE): build/nginx/objs/Makefile $(SOURCES)
 	$(MAKE) -s -C build/nginx -f objs/Makefile modules
+	ci/check-symbols build/nginx/objs/ngx_http_portal_module.so
 	@# a new inode: the running master has the old file mapped
 	cp build/nginx/objs/ngx_http_portal_module.so $@.tmp && mv -f $@.tmp $@
 
 $(ASAN_MOD): build/asan/objs/Makefile $(SOURCES)
 	$(MAKE) -s -C build/asan -f objs/Makefile modules
+	ci/check-symbols build/asan/objs/ngx_http_portal_module.so
 	cp build/asan/objs/ngx_http_portal_module.so $@.tmp && mv -f $@.tmp $@
 
 # var/: PostgreSQL, logs, mail, nginx's temporary files, the cookie key.
