@@ -23,8 +23,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sodium.h>
-
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_account.h"
 #include "ngx_http_portal_captcha.h"
@@ -38,41 +36,11 @@
 #include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
-#include "ngx_http_portal_text.h"
-#include "ngx_http_portal_thread.h"
+#include "ngx_http_portal_signup.h"
 
 
 /* the household, at sign-up and later: the same cap */
 #define NGX_HTTP_PORTAL_MEMBERS_MAX  20
-
-
-typedef struct {
-    ngx_http_portal_person_t          holder;
-    ngx_str_t                         password;
-    ngx_str_t                         password_confirm;
-    ngx_int_t                         question;
-    ngx_str_t                         answer;
-    ngx_str_t                         contact_mode;
-    ngx_str_t                         captcha_id;
-    ngx_str_t                         captcha_answer;
-
-    /* made from the above */
-    ngx_str_t                         base;
-    ngx_str_t                         folded;
-    ngx_str_t                         holder_json;
-    ngx_str_t                         members_json;
-} ngx_http_portal_signup_t;
-
-
-typedef struct {
-    char                              password[NGX_HTTP_PORTAL_SECRET_BYTES
-                                               + 1];
-    char                              answer[NGX_HTTP_PORTAL_SECRET_BYTES
-                                             + 1];
-    char                              password_hash[crypto_pwhash_STRBYTES];
-    char                              answer_hash[crypto_pwhash_STRBYTES];
-    ngx_uint_t                        ok;
-} ngx_http_portal_signup_job_t;
 
 
 typedef struct {
@@ -89,13 +57,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_portal_account_create_handler(
     ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
-static ngx_int_t ngx_http_portal_account_rules(ngx_http_request_t *r,
-    ngx_http_portal_check_t *ck, ngx_http_portal_signup_t *su);
 static ngx_int_t ngx_http_portal_account_captcha(ngx_http_request_t *r,
     ngx_uint_t state);
-static void ngx_http_portal_account_work(void *data);
 static void ngx_http_portal_account_hashed(ngx_http_request_t *r,
-    void *data);
+    ngx_http_portal_signup_t *su);
 static void ngx_http_portal_account_created(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static ngx_int_t ngx_http_portal_account_me_handler(ngx_http_request_t *r,
@@ -136,21 +101,7 @@ static const ngx_http_portal_field_t  ngx_http_portal_account_signup[] = {
       NGX_HTTP_PORTAL_SIGNUP(contact_mode),
       NGX_HTTP_PORTAL_M_CONTACT_MODE, NULL },
 
-    { "security_question_id", NGX_HTTP_PORTAL_INTEGER,
-      NGX_HTTP_PORTAL_REQUIRED, 1, 32767, NULL, NULL,
-      NGX_HTTP_PORTAL_SIGNUP(question), NGX_HTTP_PORTAL_M_QUESTION, NULL },
-
-    { "security_answer", NGX_HTTP_PORTAL_SECRET, NGX_HTTP_PORTAL_REQUIRED,
-      0, 200, NULL, NULL, NGX_HTTP_PORTAL_SIGNUP(answer),
-      NGX_HTTP_PORTAL_M_ANSWER, NULL },
-
-    { "password", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
-      NGX_HTTP_PORTAL_SIGNUP(password), NGX_HTTP_PORTAL_M_PASSWORD_NONE,
-      NULL },
-
-    { "password_confirm", NGX_HTTP_PORTAL_SECRET, 0, 0, 0, NULL, NULL,
-      NGX_HTTP_PORTAL_SIGNUP(password_confirm),
-      NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM, NULL },
+    NGX_HTTP_PORTAL_SIGNUP_SECRETS(0, NGX_HTTP_PORTAL_REQUIRED),
 
     { "captcha_id", NGX_HTTP_PORTAL_UUID,
       NGX_HTTP_PORTAL_REQUIRED|NGX_HTTP_PORTAL_NOCOPY, 0, 36, NULL, NULL,
@@ -347,7 +298,7 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
     ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_account_signup, "",
                           0, su, clean);
 
-    if (ngx_http_portal_account_rules(r, &ck, su) != NGX_OK) {
+    if (ngx_http_portal_signup_rules(r, &ck, su, "holder") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -386,172 +337,30 @@ ngx_http_portal_account_create_handler(ngx_http_request_t *r,
 }
 
 
-/* what the tables cannot say: the fields that go together */
-
-static ngx_int_t
-ngx_http_portal_account_rules(ngx_http_request_t *r,
-    ngx_http_portal_check_t *ck, ngx_http_portal_signup_t *su)
-{
-    ngx_int_t                  n;
-    ngx_uint_t                 i;
-    const char                *why, *personal[5];
-    ngx_http_portal_person_t  *h;
-
-    h = &su->holder;
-
-    if (su->contact_mode.data
-        && ngx_strcmp(su->contact_mode.data, "phone") == 0
-        && h->phone.len == 0)
-    {
-        ngx_http_portal_check_error(ck, "", "contact_mode",
-                                    NGX_HTTP_PORTAL_M_CONTACT_PHONE);
-    }
-
-    if (su->answer.data
-        && ngx_http_portal_text_fold_words(r->pool, (char *) su->answer.data,
-                                           &su->folded)
-           != NGX_OK)
-    {
-        ngx_http_portal_check_error(ck, "", "security_answer",
-                                    NGX_HTTP_PORTAL_M_ANSWER);
-    }
-
-    /* the login as it will be, unless a homonym came first */
-
-    if (h->first_name.data && h->last_name.data) {
-        n = ngx_http_portal_text_login_base(r->pool,
-                                            (char *) h->first_name.data,
-                                            (char *) h->last_name.data,
-                                            &su->base);
-
-        if (n == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (n == NGX_DECLINED) {
-            ngx_http_portal_check_error(ck, "holder", "last_name",
-                                        NGX_HTTP_PORTAL_M_LOGIN_LETTERS);
-        }
-    }
-
-    /* neither the login nor the name nor the address as a password */
-
-    i = 0;
-    personal[i++] = "";
-
-    if (su->base.len) {
-        personal[0] = ngx_pnalloc(r->pool, su->base.len + 1);
-        if (personal[0] == NULL) {
-            return NGX_ERROR;
-        }
-
-        *ngx_cpymem((u_char *) personal[0], su->base.data, su->base.len) =
-            '\0';
-    }
-
-    if (h->first_name.data) {
-        personal[i++] = (char *) h->first_name.data;
-    }
-
-    if (h->last_name.data) {
-        personal[i++] = (char *) h->last_name.data;
-    }
-
-    if (h->email.data) {
-        personal[i++] = (char *) h->email.data;
-    }
-
-    personal[i] = NULL;
-
-    if (ngx_http_portal_check_failed(ck, "", "password")) {
-        return NGX_OK;
-    }
-
-    why = ngx_http_portal_password_refused((char *) su->password.data,
-                                           personal);
-
-    if (why) {
-        ngx_http_portal_check_error(ck, "", "password", why);
-
-    } else if (su->password_confirm.data == NULL
-               || ngx_strcmp(su->password_confirm.data, su->password.data)
-                  != 0)
-    {
-        ngx_http_portal_check_error(ck, "", "password_confirm",
-                                    NGX_HTTP_PORTAL_M_PASSWORD_CONFIRM);
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_portal_account_captcha(ngx_http_request_t *r, ngx_uint_t state)
 {
-    ngx_http_portal_ctx_t         *ctx;
-    ngx_http_portal_signup_t      *su;
-    ngx_http_portal_signup_job_t  *job;
+    ngx_http_portal_ctx_t  *ctx;
 
     if (state != NGX_HTTP_PORTAL_CAPTCHA_RIGHT) {
         return ngx_http_portal_captcha_refused(r, state);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    su = ctx->input;
 
-    job = ngx_http_portal_thread_alloc(r->connection->log,
-                                       sizeof(ngx_http_portal_signup_job_t));
-    if (job == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_cpystrn((u_char *) job->password, su->password.data,
-                sizeof(job->password));
-    ngx_cpystrn((u_char *) job->answer, su->folded.data,
-                sizeof(job->answer));
-
-    return ngx_http_portal_thread_suspend(r, job,
-                                          ngx_http_portal_account_work,
-                                          ngx_http_portal_account_hashed);
+    return ngx_http_portal_signup_hash(r, ctx->input,
+                                       ngx_http_portal_account_hashed);
 }
 
 
 static void
-ngx_http_portal_account_work(void *data)
+ngx_http_portal_account_hashed(ngx_http_request_t *r,
+    ngx_http_portal_signup_t *su)
 {
-    ngx_http_portal_signup_job_t *job = data;
-
-    job->ok = (ngx_http_portal_credentials_hash(job->password,
-                                                job->password_hash)
-               == NGX_OK
-               && ngx_http_portal_credentials_hash(job->answer,
-                                                   job->answer_hash)
-                  == NGX_OK);
-}
-
-
-static void
-ngx_http_portal_account_hashed(ngx_http_request_t *r, void *data)
-{
-    ngx_http_portal_signup_job_t *job = data;
-
     u_char                      *question;
-    ngx_http_portal_ctx_t       *ctx;
-    ngx_http_portal_signup_t    *su;
     ngx_http_portal_db_query_t  *q;
     ngx_http_portal_loc_conf_t  *plcf;
 
-    if (r == NULL) {
-        return;
-    }
-
-    if (!job->ok) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    su = ctx->input;
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
 
     question = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
@@ -563,18 +372,16 @@ ngx_http_portal_account_hashed(ngx_http_request_t *r, void *data)
         return;
     }
 
-    /* copied by ngx_http_portal_db_param(): the job goes after this */
-
     ngx_http_portal_db_param(q, (char *) su->holder_json.data,
                              su->holder_json.len);
     ngx_http_portal_db_param(q, (char *) su->base.data, su->base.len);
-    ngx_http_portal_db_param(q, job->password_hash,
-                             ngx_strlen(job->password_hash));
+    ngx_http_portal_db_param(q, su->password_hash,
+                             ngx_strlen(su->password_hash));
     ngx_http_portal_db_param(q, (char *) question,
                              ngx_sprintf(question, "%i", su->question)
                              - question);
-    ngx_http_portal_db_param(q, job->answer_hash,
-                             ngx_strlen(job->answer_hash));
+    ngx_http_portal_db_param(q, su->answer_hash,
+                             ngx_strlen(su->answer_hash));
     ngx_http_portal_db_param(q, (char *) su->contact_mode.data,
                              su->contact_mode.len);
     ngx_http_portal_db_param(q, (char *) su->members_json.data,

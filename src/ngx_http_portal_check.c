@@ -14,6 +14,7 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_check.h"
+#include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_text.h"
 
@@ -37,6 +38,11 @@ static void ngx_http_portal_check_string(ngx_http_portal_check_t *ck,
 static ngx_uint_t ngx_http_portal_check_form(
     const ngx_http_portal_field_t *f, const char *s, size_t len,
     ssize_t n);
+static void ngx_http_portal_check_number(ngx_http_portal_check_t *ck,
+    json_t *v, const ngx_http_portal_field_t *f, const char *prefix,
+    json_t *clean);
+static ngx_uint_t ngx_http_portal_check_date(ngx_http_portal_check_t *ck,
+    const ngx_http_portal_field_t *f, const char *prefix, const char *s);
 static void ngx_http_portal_check_keep(ngx_http_portal_check_t *ck,
     const ngx_http_portal_field_t *f, const char *s, size_t len, void *out,
     json_t *clean);
@@ -171,8 +177,15 @@ ngx_http_portal_check_field(ngx_http_portal_check_t *ck, json_t *in,
 
         return;
 
+    case NGX_HTTP_PORTAL_NUMBER:
+        ngx_http_portal_check_number(ck, v, f, prefix, clean);
+        return;
+
     case NGX_HTTP_PORTAL_BOOLEAN:
-        if (!json_is_boolean(v)) {
+        if (!json_is_boolean(v)
+            || ((f->flags & NGX_HTTP_PORTAL_TICKED) && !json_is_true(v)
+                && required))
+        {
             ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
             return;
         }
@@ -362,6 +375,13 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
         }
 
     } else if (ngx_http_portal_check_form(f, s, len, n)) {
+
+        if (f->kind == NGX_HTTP_PORTAL_DATE
+            && !ngx_http_portal_check_date(ck, f, prefix, s))
+        {
+            return;
+        }
+
         ngx_http_portal_check_keep(ck, f, s, len, out, clean);
         return;
     }
@@ -418,6 +438,162 @@ ngx_http_portal_check_form(const ngx_http_portal_field_t *f, const char *s,
     default:
         return n >= f->min;
     }
+}
+
+
+/*
+ * A number as JSON gives it, or as a person types it ("2,5", " 12 "): a
+ * decimal of up to 15 digits, kept as a JSON number.  Its bounds are
+ * compared in thousandths, as they are given.
+ */
+
+static void
+ngx_http_portal_check_number(ngx_http_portal_check_t *ck, json_t *v,
+    const ngx_http_portal_field_t *f, const char *prefix, json_t *clean)
+{
+    char         buf[32], *end;
+    double       d;
+    size_t       len, i;
+    json_t      *num;
+    ngx_uint_t   digits;
+    const char  *s;
+
+    if (json_is_number(v)) {
+        d = json_number_value(v);
+
+    } else if (json_is_string(v)) {
+        s = json_string_value(v);
+        len = json_string_length(v);
+
+        while (len && s[0] == ' ') {
+            s++;
+            len--;
+        }
+
+        while (len && s[len - 1] == ' ') {
+            len--;
+        }
+
+        if (len == 0) {
+            if (f->flags & NGX_HTTP_PORTAL_REQUIRED) {
+                ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
+            }
+
+            return;
+        }
+
+        digits = 0;
+
+        for (i = 0; i < len && i < sizeof(buf) - 1; i++) {
+            buf[i] = (s[i] == ',') ? '.' : s[i];
+
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                digits++;
+
+            } else if (!(buf[i] == '.' || (buf[i] == '-' && i == 0))) {
+                goto invalid;
+            }
+        }
+
+        if (i != len || digits == 0 || digits > 15) {
+            goto invalid;
+        }
+
+        buf[i] = '\0';
+        d = strtod(buf, &end);
+
+        if (*end != '\0') {
+            goto invalid;
+        }
+
+    } else {
+        goto invalid;
+    }
+
+    if (d != d || d > 1e15 || d < -1e15
+        || ((f->flags & NGX_HTTP_PORTAL_MIN) && d * 1000 < (double) f->min)
+        || ((f->flags & NGX_HTTP_PORTAL_MAX) && d * 1000 > (double) f->max))
+    {
+        goto invalid;
+    }
+
+    if (clean == NULL || (f->flags & NGX_HTTP_PORTAL_NOCOPY)) {
+        return;
+    }
+
+    num = (d == (double) (json_int_t) d) ? json_integer((json_int_t) d)
+                                         : json_real(d);
+
+    if (num == NULL || json_object_set_new(clean, f->name, num) != 0) {
+        ck->failed = 1;
+    }
+
+    return;
+
+invalid:
+
+    ngx_http_portal_check_error(ck, prefix, f->name,
+                                f->invalid ? f->invalid : f->missing);
+}
+
+
+/*
+ * A date within its bounds; otherwise the error says which dates are
+ * allowed, as the calendar says them today.
+ */
+
+static ngx_uint_t
+ngx_http_portal_check_date(ngx_http_portal_check_t *ck,
+    const ngx_http_portal_field_t *f, const char *prefix, const char *s)
+{
+    u_char      from[16], to[16], msg[160];
+    ngx_int_t   day, today, min, max;
+    ngx_uint_t  has_min, has_max;
+
+    has_min = f->flags & NGX_HTTP_PORTAL_MIN;
+    has_max = f->flags & NGX_HTTP_PORTAL_MAX;
+
+    if (!has_min && !has_max) {
+        return 1;
+    }
+
+    day = ngx_http_portal_text_date_days(s);
+    today = ngx_http_portal_text_today();
+
+    min = f->min + ((f->flags & NGX_HTTP_PORTAL_MIN_DAYS) ? today : 0);
+    max = f->max + ((f->flags & NGX_HTTP_PORTAL_MAX_DAYS) ? today : 0);
+
+    if ((!has_min || day >= min) && (!has_max || day <= max)) {
+        return 1;
+    }
+
+    ngx_http_portal_text_day(min, from);
+    ngx_http_portal_text_day(max, to);
+
+    if (has_min && has_max) {
+        ngx_snprintf(msg, sizeof(msg) - 1, NGX_HTTP_PORTAL_M_DATE_BETWEEN
+                     "%Z", from, to);
+
+    } else if (has_max && max == today) {
+        ngx_cpystrn(msg, (u_char *) NGX_HTTP_PORTAL_M_DATE_NOT_FUTURE,
+                    sizeof(msg));
+
+    } else if (has_max) {
+        ngx_snprintf(msg, sizeof(msg) - 1, NGX_HTTP_PORTAL_M_DATE_UNTIL "%Z",
+                     to);
+
+    } else if (min == today) {
+        ngx_cpystrn(msg, (u_char *) NGX_HTTP_PORTAL_M_DATE_NOT_PAST,
+                    sizeof(msg));
+
+    } else {
+        ngx_snprintf(msg, sizeof(msg) - 1, NGX_HTTP_PORTAL_M_DATE_FROM "%Z",
+                     from);
+    }
+
+    ngx_http_portal_check_error(ck, prefix, f->name, (char *) msg);
+
+    return 0;
 }
 
 

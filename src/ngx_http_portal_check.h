@@ -38,7 +38,8 @@ typedef enum {
     NGX_HTTP_PORTAL_INTEGER,    /* ngx_int_t: min..max, or NGX_CONF_UNSET */
     NGX_HTTP_PORTAL_BOOLEAN,    /* ngx_int_t: 0, 1, or NGX_CONF_UNSET */
     NGX_HTTP_PORTAL_OBJECT,     /* a struct of its fields' values */
-    NGX_HTTP_PORTAL_LIST        /* up to max objects of its fields */
+    NGX_HTTP_PORTAL_LIST,       /* up to max objects of its fields */
+    NGX_HTTP_PORTAL_NUMBER      /* none: a JSON number, or "2,5" as typed */
 } ngx_http_portal_check_kind_e;
 
 
@@ -56,6 +57,17 @@ typedef enum {
 #define NGX_HTTP_PORTAL_WHOLE     0x20
 /* checked, but not copied into the clean JSON (secrets, captchas) */
 #define NGX_HTTP_PORTAL_NOCOPY    0x40
+/*
+ * The bounds of a number (min, max in thousandths: 0.5 is 500) or of a
+ * date (in days since 1970-01-01, or from today with the _DAYS flag), each
+ * only when its flag is set: 0 is a bound like any other.
+ */
+#define NGX_HTTP_PORTAL_MIN       0x80
+#define NGX_HTTP_PORTAL_MAX       0x100
+#define NGX_HTTP_PORTAL_MIN_DAYS  0x200
+#define NGX_HTTP_PORTAL_MAX_DAYS  0x400
+/* a boolean that must be true: a checkbox to tick (missing says so) */
+#define NGX_HTTP_PORTAL_TICKED    0x800
 
 /* no typed value for this field */
 #define NGX_HTTP_PORTAL_NO_OFFSET  -1

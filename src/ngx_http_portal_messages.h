@@ -89,6 +89,38 @@
     " aussi être écoutés."
 
 
+/* the bounds of a date: "DD/MM/YYYY" for each %s */
+
+#define NGX_HTTP_PORTAL_M_DATE_BETWEEN                                       \
+    "Choisissez une date entre le %s et le %s."
+#define NGX_HTTP_PORTAL_M_DATE_FROM  "Choisissez une date à partir du %s."
+#define NGX_HTTP_PORTAL_M_DATE_UNTIL  "Choisissez une date jusqu’au %s."
+#define NGX_HTTP_PORTAL_M_DATE_NOT_FUTURE                                    \
+    "La date ne peut pas être dans le futur."
+#define NGX_HTTP_PORTAL_M_DATE_NOT_PAST  "La date ne peut pas être passée."
+
+
+/* a procedure's form: the fields of the definitions (%i, %s: bounds) */
+
+#define NGX_HTTP_PORTAL_M_FORM_DATA                                          \
+    "Les réponses du formulaire sont manquantes."
+#define NGX_HTTP_PORTAL_M_FORM_TEXT                                          \
+    "Remplissez ce champ (%i caractères au plus)."
+#define NGX_HTTP_PORTAL_M_FORM_TEL  "Saisissez un numéro de téléphone."
+#define NGX_HTTP_PORTAL_M_FORM_DATE  "Saisissez une date."
+#define NGX_HTTP_PORTAL_M_FORM_DATE_FORM  "Cette date n’existe pas."
+#define NGX_HTTP_PORTAL_M_FORM_NUMBER  "Saisissez un nombre."
+#define NGX_HTTP_PORTAL_M_FORM_NUMBER_BETWEEN                                \
+    "Saisissez un nombre entre %s et %s."
+#define NGX_HTTP_PORTAL_M_FORM_NUMBER_MIN                                    \
+    "Saisissez un nombre supérieur ou égal à %s."
+#define NGX_HTTP_PORTAL_M_FORM_NUMBER_MAX                                    \
+    "Saisissez un nombre inférieur ou égal à %s."
+#define NGX_HTTP_PORTAL_M_FORM_SELECT                                        \
+    "Choisissez une réponse dans la liste."
+#define NGX_HTTP_PORTAL_M_FORM_CHECKBOX  "Cochez cette case pour continuer."
+
+
 /* a person: the holder of an account, a member of the household */
 
 #define NGX_HTTP_PORTAL_M_PERSON_MISSING  "Ces informations sont manquantes."
@@ -211,6 +243,42 @@
 #define NGX_HTTP_PORTAL_M_DOCUMENTS_LIMIT                                    \
     "Votre compte a déjà 20 documents ou 50 Mo de documents : supprimez-en"  \
     " un avant d’en déposer un autre."
+
+
+/* the catalog, requests */
+
+#define NGX_HTTP_PORTAL_M_PROCEDURE_NOT_FOUND                                \
+    "Cette démarche n’existe pas ou n’est plus proposée en ligne."
+#define NGX_HTTP_PORTAL_M_PROCEDURE  "Choisissez une démarche."
+#define NGX_HTTP_PORTAL_M_PROCEDURE_UNKNOWN                                  \
+    "Cette démarche n’existe pas ou n’est plus proposée en ligne."
+#define NGX_HTTP_PORTAL_M_REQUEST_NOT_FOUND  "Cette demande est introuvable."
+#define NGX_HTTP_PORTAL_M_REQUEST_MEMBER                                     \
+    "Choisissez une personne de votre foyer."
+#define NGX_HTTP_PORTAL_M_REQUEST_MEMBER_KIND                                \
+    "Cette démarche ne concerne pas cette personne : choisissez un adulte"   \
+    " ou un enfant du foyer, selon ce qui est demandé."
+#define NGX_HTTP_PORTAL_M_REQUEST_MEMBER_MISSING                             \
+    "Choisissez la personne concernée par la démarche."
+#define NGX_HTTP_PORTAL_M_REQUEST_NO_MEMBER                                  \
+    "Cette démarche ne concerne pas un membre du foyer."
+#define NGX_HTTP_PORTAL_M_REQUEST_PREFILL                                    \
+    "Remplissez ce champ : votre compte ne le donne pas."
+#define NGX_HTTP_PORTAL_M_REQUEST_ACCOUNT                                    \
+    "Cette démarche demande un compte : connectez-vous, ou demandez qu’un"   \
+    " compte soit créé avec votre demande."
+#define NGX_HTTP_PORTAL_M_REQUEST_STATE                                      \
+    "Dans son état actuel, cette demande ne peut plus être modifiée ainsi."
+#define NGX_HTTP_PORTAL_M_REQUESTS_LIMIT                                     \
+    "La limite est un nombre entier de 1 à 100."
+#define NGX_HTTP_PORTAL_M_FOLLOW_UP                                          \
+    "Indiquez si vous souhaitez un compte pour suivre votre demande."
+#define NGX_HTTP_PORTAL_M_IDEMPOTENCY_KEY                                    \
+    "L’en-tête Idempotency-Key doit compter de 1 à 255 caractères visibles."
+#define NGX_HTTP_PORTAL_M_IDEMPOTENCY_RUNNING                                \
+    "La même demande est déjà en cours : patientez un instant."
+#define NGX_HTTP_PORTAL_M_IDEMPOTENCY_MISMATCH                               \
+    "Cette clé d’idempotence a déjà servi pour une autre demande."
 
 
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

@@ -18,6 +18,7 @@
 #include "ngx_http_portal_account.h"
 #include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_cookie.h"
+#include "ngx_http_portal_catalog.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_document.h"
 #include "ngx_http_portal_health.h"
@@ -25,6 +26,7 @@
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
+#include "ngx_http_portal_request.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
@@ -101,6 +103,8 @@ static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
     ngx_http_portal_session_routes,
     ngx_http_portal_password_routes,
     ngx_http_portal_document_routes,
+    ngx_http_portal_catalog_routes,
+    ngx_http_portal_request_routes,
     NULL
 };
 
@@ -231,6 +235,13 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, mail_interval),
+      &ngx_http_portal_positive_msec_post },
+
+    { ngx_string("portal_catalog_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, catalog_interval),
       &ngx_http_portal_positive_msec_post },
 
     { ngx_string("portal_housekeeping_interval"),
@@ -595,6 +606,7 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
     pmcf->db_queue = NGX_CONF_UNSET_UINT;
     pmcf->mail_interval = NGX_CONF_UNSET_MSEC;
     pmcf->housekeeping_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->catalog_interval = NGX_CONF_UNSET_MSEC;
     pmcf->session_timeout = NGX_CONF_UNSET;
 
     return pmcf;
@@ -613,6 +625,7 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->db_queue, 256);
     ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
     ngx_conf_init_msec_value(pmcf->housekeeping_interval, 600000);
+    ngx_conf_init_msec_value(pmcf->catalog_interval, 5000);
     ngx_conf_init_value(pmcf->session_timeout, 12 * 3600);
 
     if (pmcf->captcha_font.data == NULL) {
@@ -815,7 +828,8 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_portal_outbox_init(cycle, pmcf) != NGX_OK
-        || ngx_http_portal_housekeeping_init(cycle, pmcf) != NGX_OK)
+        || ngx_http_portal_housekeeping_init(cycle, pmcf) != NGX_OK
+        || ngx_http_portal_catalog_init(cycle, pmcf) != NGX_OK)
     {
         return NGX_ERROR;
     }

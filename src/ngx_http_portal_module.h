@@ -60,6 +60,7 @@
 typedef struct ngx_http_portal_db_pool_s  ngx_http_portal_db_pool_t;
 typedef struct ngx_http_portal_ctx_s      ngx_http_portal_ctx_t;
 typedef struct ngx_http_portal_route_s    ngx_http_portal_route_t;
+typedef struct ngx_http_portal_catalog_s  ngx_http_portal_catalog_t;
 
 
 /* a thread pool of nginx's, by its name */
@@ -92,6 +93,9 @@ typedef struct {
     ngx_msec_t                  mail_interval;
 
     ngx_msec_t                  housekeeping_interval;
+
+    /* how often a worker asks whether the catalog changed */
+    ngx_msec_t                  catalog_interval;
 
     /* the first portal_api, for "needs portal_db" errors */
     u_char                     *api_file;
@@ -157,6 +161,9 @@ struct ngx_http_portal_ctx_s {
 
     /* a new anti-CSRF cookie's value, set by this answer */
     ngx_str_t                   csrf;
+
+    /* the catalog this request holds (_catalog.c) */
+    ngx_http_portal_catalog_t  *catalog;
 
     /* per handler: its checked input, its state */
     void                       *input;

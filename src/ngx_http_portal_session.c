@@ -129,7 +129,10 @@ ngx_int_t
 ngx_http_portal_session_phase(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    if (ctx->route->access == NGX_HTTP_PORTAL_OPEN) {
+    if (ctx->route->access == NGX_HTTP_PORTAL_OPEN
+        || (ctx->route->access == NGX_HTTP_PORTAL_ANYONE
+            && !ngx_http_portal_cookie_has_session(r)))
+    {
         return NGX_DECLINED;
     }
 

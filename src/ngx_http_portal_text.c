@@ -364,6 +364,69 @@ ngx_http_portal_text_date(const char *s, ngx_uint_t past)
 
 
 /*
+ * Days since 1970-01-01 of a civil date (of the proleptic Gregorian
+ * calendar), and back: the bounds of a form's dates are compared and
+ * written with them.
+ */
+
+ngx_int_t
+ngx_http_portal_text_days(ngx_int_t y, ngx_int_t m, ngx_int_t d)
+{
+    ngx_int_t  era, yoe, doy, doe;
+
+    y -= (m <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+/* "DD/MM/YYYY" of a day since 1970-01-01, into buf (11 bytes) */
+
+void
+ngx_http_portal_text_day(ngx_int_t days, u_char *buf)
+{
+    ngx_int_t  era, doe, yoe, y, doy, mp, d, m;
+
+    days += 719468;
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp + (mp < 10 ? 3 : -9);
+    y += (m <= 2);
+
+    *ngx_sprintf(buf, "%02i/%02i/%04i", d, m, y) = '\0';
+}
+
+
+/* today, in days since 1970-01-01, as the server's clock says (UTC) */
+
+ngx_int_t
+ngx_http_portal_text_today(void)
+{
+    return (ngx_int_t) (ngx_time() / 86400);
+}
+
+
+/* the day of a checked "YYYY-MM-DD" */
+
+ngx_int_t
+ngx_http_portal_text_date_days(const char *s)
+{
+    return ngx_http_portal_text_days(ngx_atoi((u_char *) s, 4),
+                                     ngx_atoi((u_char *) s + 5, 2),
+                                     ngx_atoi((u_char *) s + 8, 2));
+}
+
+
+/*
  * An address of RFC 5321 as people give one: a dot-atom local part of
  * ASCII (no quoted string, no comment, no display name, no group), then a
  * domain of two labels or more; a domain with accents goes to punycode

@@ -40,6 +40,16 @@ ngx_int_t ngx_http_portal_text_fold_words(ngx_pool_t *pool, const char *in,
     ngx_str_t *out);
 
 ngx_uint_t ngx_http_portal_text_date(const char *s, ngx_uint_t past);
+
+/*
+ * Dates as days since 1970-01-01: of Y-M-D, of a checked "YYYY-MM-DD",
+ * today's (UTC); and a day as "DD/MM/YYYY" into 11 bytes.
+ */
+ngx_int_t ngx_http_portal_text_days(ngx_int_t y, ngx_int_t m, ngx_int_t d);
+ngx_int_t ngx_http_portal_text_date_days(const char *s);
+ngx_int_t ngx_http_portal_text_today(void);
+void ngx_http_portal_text_day(ngx_int_t days, u_char *buf);
+
 /*
  * NGX_OK with the address to store and mail to (the domain in punycode),
  * NGX_DECLINED when it is no plain address, NGX_ERROR.
