@@ -240,13 +240,9 @@ ngx_http_portal_request_create(ngx_http_request_t *r,
         return rc;
     }
 
-    switch (ngx_http_portal_request_body_key(r, in, ctx->json, NULL)) {
-    case NGX_OK:
-        break;
-    case NGX_DECLINED:
-        return ngx_http_portal_request_body_bad_key(r);
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_portal_request_body_key(r, in, ctx->json, NULL);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     in->status = NGX_HTTP_CREATED;
@@ -411,6 +407,7 @@ ngx_http_portal_request_submit_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     u_char                          *route;
+    ngx_int_t                        rc;
     ngx_http_portal_db_query_t      *q;
     ngx_http_portal_request_body_t  *in;
 
@@ -424,13 +421,9 @@ ngx_http_portal_request_submit_handler(ngx_http_request_t *r,
 
     *ngx_sprintf(route, "POST requests/%V/submit", &ctx->params[0]) = '\0';
 
-    switch (ngx_http_portal_request_body_key(r, in, NULL, (char *) route)) {
-    case NGX_OK:
-        break;
-    case NGX_DECLINED:
-        return ngx_http_portal_request_body_bad_key(r);
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_portal_request_body_key(r, in, NULL, (char *) route);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     in->status = NGX_HTTP_OK;

@@ -176,13 +176,9 @@ ngx_http_portal_request_anonymous(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (ngx_http_portal_request_body_key(r, in, ctx->json, NULL)) {
-    case NGX_OK:
-        break;
-    case NGX_DECLINED:
-        return ngx_http_portal_request_body_bad_key(r);
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_portal_request_body_key(r, in, ctx->json, NULL);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     in->status = NGX_HTTP_CREATED;
@@ -191,7 +187,7 @@ ngx_http_portal_request_anonymous(ngx_http_request_t *r,
     if (in->key.len == 0) {
         return ngx_http_portal_captcha_check(r, &in->su.captcha_id,
                                       &in->su.captcha_answer,
-                                      ngx_http_portal_request_anonymous_captcha);
+                                 ngx_http_portal_request_anonymous_captcha);
     }
 
     /* a retry answers what the first one did, and spends nothing */
@@ -265,8 +261,8 @@ ngx_http_portal_request_anonymous_replay(ngx_http_portal_db_query_t *q,
     if (PQgetisnull(res, 0, 0)) {
         ngx_http_finalize_request(r,
             ngx_http_portal_captcha_check(r, &in->su.captcha_id,
-                                      &in->su.captcha_answer,
-                                      ngx_http_portal_request_anonymous_captcha));
+                                 &in->su.captcha_answer,
+                                 ngx_http_portal_request_anonymous_captcha));
         return;
     }
 

@@ -19,6 +19,9 @@
 #include "ngx_http_portal_text.h"
 
 
+static ngx_int_t ngx_http_portal_request_body_read_key(
+    ngx_http_request_t *r, ngx_http_portal_request_body_t *in, json_t *body,
+    const char *route);
 static ngx_int_t ngx_http_portal_request_body_required(ngx_http_request_t *r,
     PGresult *res);
 
@@ -126,8 +129,8 @@ ngx_http_portal_request_body_check(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_portal_request_body_key(ngx_http_request_t *r,
+static ngx_int_t
+ngx_http_portal_request_body_read_key(ngx_http_request_t *r,
     ngx_http_portal_request_body_t *in, json_t *body, const char *route)
 {
     char             *text;
@@ -206,11 +209,22 @@ ngx_http_portal_request_body_key(ngx_http_request_t *r,
 
 
 ngx_int_t
-ngx_http_portal_request_body_bad_key(ngx_http_request_t *r)
+ngx_http_portal_request_body_key(ngx_http_request_t *r,
+    ngx_http_portal_request_body_t *in, json_t *body, const char *route)
 {
-    return ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST,
+    switch (ngx_http_portal_request_body_read_key(r, in, body, route)) {
+
+    case NGX_OK:
+        return NGX_DECLINED;
+
+    case NGX_DECLINED:
+        return ngx_http_portal_response_error(r, NGX_HTTP_BAD_REQUEST,
                                           "bad_idempotency_key",
                                           NGX_HTTP_PORTAL_M_IDEMPOTENCY_KEY);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 }
 
 

@@ -68,15 +68,15 @@ ngx_int_t ngx_http_portal_request_body_check(ngx_http_request_t *r,
     ngx_http_portal_procedure_t **proc);
 
 /*
- * The Idempotency-Key header (in->key, len 0 without one; a key that is
- * not 1 to 255 visible characters is NGX_DECLINED) and the fingerprint of
- * the body as checked (NULL: of the route alone).
+ * The Idempotency-Key header (in->key, len 0 without one) and the
+ * fingerprint of the body as checked (NULL: of the route alone).  As a
+ * phase does: NGX_DECLINED to go on, or what the handler returns once the
+ * answer is sent (400 "bad_idempotency_key" for a key that is not 1 to
+ * 255 visible characters).
  */
 ngx_int_t ngx_http_portal_request_body_key(ngx_http_request_t *r,
     ngx_http_portal_request_body_t *in, json_t *body, const char *route);
 
-/* 400 "bad_idempotency_key" */
-ngx_int_t ngx_http_portal_request_body_bad_key(ngx_http_request_t *r);
 
 /*
  * The callback of the statement that makes or changes a request: the

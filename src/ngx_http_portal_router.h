@@ -38,7 +38,7 @@
 #define NGX_HTTP_PORTAL_CITIZEN      1   /* a citizen's checked session */
 #define NGX_HTTP_PORTAL_VALIDATED    2   /* ... of a validated account */
 #define NGX_HTTP_PORTAL_RESET        3   /* ... or of a temporary password */
-#define NGX_HTTP_PORTAL_ANYONE       4   /* anybody; a session sent is checked */
+#define NGX_HTTP_PORTAL_ANYONE       4   /* anybody; a session sent: checked */
 
 
 /* an answer of the error envelope */
