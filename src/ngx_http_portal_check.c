@@ -334,7 +334,11 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
         n = ngx_http_portal_text_utf8_len((u_char *) s, len);
     }
 
-    if (n < 0 || (f->max && n > f->max)) {
+    /* the max of a date with bounds is a day, not a length */
+
+    if (n < 0
+        || (f->max && !(f->flags & NGX_HTTP_PORTAL_MAX) && n > f->max))
+    {
         ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
         return;
     }
