@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_portal_form_bounds(ngx_pool_t *pool, json_t *def,
     ngx_http_portal_field_t *f, const char **why);
 static ngx_int_t ngx_http_portal_form_day(json_t *v, ngx_int_t *day,
     ngx_uint_t *relative);
+static ngx_int_t ngx_http_portal_form_date(const char *s, ngx_int_t *day);
+static ngx_int_t ngx_http_portal_form_whole(json_t *v, ngx_int_t *n);
 static ngx_int_t ngx_http_portal_form_options(ngx_pool_t *pool, json_t *def,
     ngx_http_portal_field_t *f);
 static const char *ngx_http_portal_form_string(ngx_pool_t *pool,
@@ -140,10 +142,10 @@ ngx_http_portal_form_field(ngx_pool_t *pool, json_t *def,
     f->flags |= NGX_HTTP_PORTAL_DEFAULT;
 
     v = json_object_get(def, "max_length");
-    max = json_is_integer(v) ? (ngx_int_t) json_integer_value(v) : 0;
+    max = 0;
 
-    if (max < 0) {
-        *why = "a negative max_length";
+    if (v && (ngx_http_portal_form_whole(v, &max) != NGX_OK || max < 0)) {
+        *why = "a max_length that is no whole number of characters";
         return NGX_DECLINED;
     }
 
@@ -297,28 +299,88 @@ ngx_http_portal_form_bounds(ngx_pool_t *pool, json_t *def,
 }
 
 
-/* "2026-03-01" (a day since 1970), or a whole number of days from today */
+/*
+ * "2026-03-01" (a day since 1970), or a whole number of days from today,
+ * as PostgreSQL's constraint takes them: 7.0 is 7 days, a bound may be
+ * 100000 days away, or a date before 1900 (which no date typed is: the
+ * form stands all the same rather than leave the catalog).
+ */
 
 static ngx_int_t
 ngx_http_portal_form_day(json_t *v, ngx_int_t *day, ngx_uint_t *relative)
 {
     const char  *s;
 
-    if (json_is_integer(v)) {
-        *day = (ngx_int_t) json_integer_value(v);
+    if (json_is_number(v)) {
         *relative = 1;
 
-        return (*day > -100000 && *day < 100000) ? NGX_OK : NGX_ERROR;
+        return (ngx_http_portal_form_whole(v, day) == NGX_OK
+                && *day >= -100000 && *day <= 100000)
+               ? NGX_OK : NGX_ERROR;
     }
 
     s = json_string_value(v);
+    *relative = 0;
 
-    if (s == NULL || !ngx_http_portal_text_date(s, 0)) {
+    return s ? ngx_http_portal_form_date(s, day) : NGX_ERROR;
+}
+
+
+/* "YYYY-MM-DD" of a day that exists, from year 1 */
+
+static ngx_int_t
+ngx_http_portal_form_date(const char *s, ngx_int_t *day)
+{
+    u_char      dmy[16];
+    ngx_uint_t  i;
+
+    if (ngx_strlen(s) != 10 || s[4] != '-' || s[7] != '-'
+        || ngx_strncmp(s, "0000", 4) == 0)
+    {
         return NGX_ERROR;
     }
 
+    for (i = 0; i < 10; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) {
+            return NGX_ERROR;
+        }
+    }
+
     *day = ngx_http_portal_text_date_days(s);
-    *relative = 0;
+
+    /* a day that does not exist (02-30, 13-01) comes back as another */
+
+    ngx_http_portal_text_day(*day, dmy);
+
+    if (ngx_strncmp(dmy, s + 8, 2) != 0
+        || ngx_strncmp(dmy + 3, s + 5, 2) != 0
+        || ngx_strncmp(dmy + 6, s, 4) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a whole number as JSON may write it: 7, 7.0, 7e0 */
+
+static ngx_int_t
+ngx_http_portal_form_whole(json_t *v, ngx_int_t *n)
+{
+    double  d;
+
+    if (!json_is_number(v)) {
+        return NGX_ERROR;
+    }
+
+    d = json_number_value(v);
+
+    if (!(d > -1e9 && d < 1e9) || d != (double) (ngx_int_t) d) {
+        return NGX_ERROR;
+    }
+
+    *n = (ngx_int_t) d;
 
     return NGX_OK;
 }

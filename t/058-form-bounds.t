@@ -3,7 +3,9 @@
 # max under ten days (or before today) once had every date of its field
 # refused as too long ("Saisissez une date."), so that the seed's
 # recensement citoyen, bounded -9300 to -5840 days, took no birth date
-# typed.
+# typed.  And bounds that PostgreSQL's constraint takes (5.0 days, a date
+# before 1900, a max_length of 3.0) once left their procedure out of the
+# catalog.
 #
 # The server's day may turn while a test runs: each date sent is chosen so
 # that it is in or out of bounds on either day, and a message is expected
@@ -18,7 +20,7 @@ use Test::Portal;
 use Test::Portal::Citizen;
 use Test::Portal::Attack;
 
-plan tests => 16;
+plan tests => 21;
 
 sub today { int(time / 86400) }
 sub ymd   { strftime('%Y-%m-%d', gmtime(86400 * $_[0])) }
@@ -66,6 +68,11 @@ procedure_sql('essai-bornes', '[
      "min": 0, "max": 5},
     {"name": "veille", "label": "Veille", "type": "date", "required": false,
      "max": -1}]');
+procedure_sql('essai-bornes-larges', '[
+    {"name": "jour", "label": "Jour", "type": "date", "required": true,
+     "min": "1800-01-01", "max": 5.0},
+    {"name": "code", "label": "Code", "type": "text", "required": false,
+     "max_length": 3.0}]');
 account_sql('jean.dupont');
 
 ok(start_nginx(http_config => citizen_http_config(), config => attack_api()),
@@ -126,5 +133,27 @@ message_is(field_errors($res)->{'data.date_naissance'}, \@days,
                  . ' et le ' . dmy($_[0] - 5840) . '.' },
            '... the message says the dates allowed');
 
+
+# ------------------- bounds as PostgreSQL's constraint writes them
+
+$res = $c->call(GET => 'procedures/essai-bornes-larges');
+is($res->{status}, 200, 'max 5.0 days, min 1800-01-01, max_length 3.0:'
+                        . ' the procedure is in the catalog');
+
+($res, @days) = post($c, 'essai-bornes-larges', sub {
+    +{ jour => ymd($_[0] + 5), code => 'abc' } });
+is($res->{status}, 201, '... a date at its max and 3 characters: 201')
+    or diag $res->{body};
+
+($res, @days) = post($c, 'essai-bornes-larges', sub {
+    +{ jour => ymd($_[0] + 7), code => 'abcd' } });
+is($res->{status}, 422, '... past its max, 4 characters: 422');
+$f = field_errors($res);
+message_is($f->{'data.jour'}, \@days,
+           sub { 'Choisissez une date entre le 01/01/1800 et le '
+                 . dmy($_[0] + 5) . '.' },
+           '... the date\'s bounds, the first before 1900');
+is($f->{'data.code'}, 'Remplissez ce champ (3 caractères au plus).',
+   '... the text\'s limit');
 
 check_error_log(0, 'no alert, crit or emerg');
