@@ -298,29 +298,22 @@ ngx_http_portal_request_body_done(ngx_http_portal_db_query_t *q,
 
 /*
  * Fields left out for the account to fill, that the account had nothing
- * for: their names, comma-separated, in the error's detail.
+ * for: their paths in the body (data.<name>, or member_id for the member
+ * field), comma-separated, in the error's detail.  PostgreSQL names them:
+ * a submit has no form at hand.
  */
 
 static ngx_int_t
 ngx_http_portal_request_body_required(ngx_http_request_t *r, PGresult *res)
 {
-    char                            *detail, *name, *end;
-    u_char                           path[80];
-    json_t                          *fields;
-    ngx_http_portal_ctx_t           *ctx;
-    ngx_http_portal_procedure_t     *p;
-    ngx_http_portal_request_body_t  *in;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    in = ctx->input;
+    char    *detail, *name, *end;
+    u_char   path[80];
+    json_t  *fields;
 
     fields = json_object();
     if (fields == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ctx->catalog ? ngx_http_portal_catalog_procedure(ctx, &in->procedure)
-                     : NULL;
 
     detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 
@@ -331,22 +324,11 @@ ngx_http_portal_request_body_required(ngx_http_request_t *r, PGresult *res)
             end++;
         }
 
-        if (end == name || end - name > 63) {
+        if (end == name || (size_t) (end - name) >= sizeof(path)) {
             continue;
         }
 
-        /* the member picker is the member_id of the request */
-
-        if (p && p->form.member
-            && ngx_strlen(p->form.member) == (size_t) (end - name)
-            && ngx_strncmp(p->form.member, name, end - name) == 0)
-        {
-            *ngx_cpymem(path, "member_id", sizeof("member_id")) = '\0';
-
-        } else {
-            *ngx_sprintf(path, "data.%*s", (size_t) (end - name), name) =
-                '\0';
-        }
+        *ngx_cpymem(path, name, end - name) = '\0';
 
         if (json_object_set_new(fields, (char *) path,
                           json_string(NGX_HTTP_PORTAL_M_REQUEST_PREFILL))

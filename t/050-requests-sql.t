@@ -317,7 +317,7 @@ for my $case (
                      %$o);
     is(refusal($res), $want, "refused: $what") or diag outcome_text($res);
     if ($what eq 'a required field left out') {
-        like($res->{detail} // '', qr/(?:\A|,)date_souhaitee(?:,|\z)/,
+        like($res->{detail} // '', qr/(?:\A|,)data\.date_souhaitee(?:,|\z)/,
              '... its DETAIL names the missing fields');
         unlike($res->{detail} // '', qr/(?:\A|,)(?:volume|adresse)(?:,|\z)/,
                '... not those given or pre-filled');

@@ -16,7 +16,7 @@ use Test::Portal::Citizen;
 use Test::Portal::Attack;
 
 maildir_setup();
-plan tests => 83;
+plan tests => 87;
 
 sub member_sql {
     my ($account, $kind, $first, $birth) = @_;
@@ -48,6 +48,13 @@ my $paul = member_sql($jean, 'adult', 'Paul', '1982-01-01');
 my $anne = account_sql('anne.martin');
 my $tom = member_sql($anne, 'child', 'Tom', '2015-05-05');
 account_sql('sans.telephone');
+
+# a form whose member is required (none of the seed's is)
+psql_query(q{INSERT INTO portal.procedures (slug, theme_id, title,
+    requires_account, requires_captcha, fields)
+  VALUES ('garde-essai', (SELECT min(id) FROM portal.themes), 'Garde',
+    true, false, '[{"name": "enfant", "label": "Enfant", "type": "member",
+                    "required": true, "member_kind": "child"}]')});
 
 ok(start_nginx(http_config => citizen_http_config(), config => attack_api()),
    'nginx starts');
@@ -104,6 +111,22 @@ $res = $c->call(POST => 'requests', { procedure => 'inscription-scolaire',
                                       member_id => $lea, data => {} });
 is(join(' ', sort keys %{ field_errors($res) }),
    'data.date_entree data.niveau', 'required fields left out: each named');
+
+# a draft whose member left the household (member_id set to NULL), on a
+# form whose member is required: its submission names the member picker
+# as the body does, member_id
+my $gone = member_sql($jean, 'child', 'Noé', '2017-03-03');
+$res = $c->call(POST => 'requests', { procedure => 'garde-essai',
+                                      member_id => $gone, data => {} });
+is($res->{status}, 201, 'a draft about Noé: 201') or diag $res->{body};
+my $noe_draft = ($res->{json} // {})->{id} // '';
+psql_query("DELETE FROM portal.members WHERE id = '$gone'");
+$res = $c->call(POST => "requests/$noe_draft/submit");
+is($res->{status}, 422, 'Noé left the household: its submission is a 422');
+is(join(' ', sort keys %{ field_errors($res) }), 'member_id',
+   '... on member_id, as POST and PUT name it');
+is(state_of($noe_draft), 'brouillon', '... and the draft stays a draft');
+$c->call(DELETE => "requests/$noe_draft");
 
 $res = $c->call(POST => 'requests', {
     procedure => 'restauration-scolaire', member_id => $lea,

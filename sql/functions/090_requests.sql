@@ -140,9 +140,9 @@
 --                              household, or the form has no member field
 --   request_member_kind        [422, field member_id] an adult where a
 --                              child is asked, or the reverse
---   request_required           [422] DETAIL: the missing fields' names,
---                              comma-separated (the member field's name
---                              for a missing member)
+--   request_required           [422] DETAIL: the missing fields' paths
+--                              in the body, comma-separated: data.<name>,
+--                              or member_id for the member field
 --   request_phone_contact      [422, field contact_mode] no phone
 --   request_requires_account   [422] anonymous, without follow-up
 --   request_state              [409] not in this state
@@ -345,7 +345,10 @@ CREATE FUNCTION portal.request_missing(p_fields jsonb, p_data jsonb,
 RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT string_agg(f->>'name', ',' ORDER BY i)
+    SELECT string_agg(CASE f->>'type'
+                          WHEN 'member' THEN 'member_id'
+                          ELSE 'data.' || (f->>'name')
+                      END, ',' ORDER BY i)
       FROM jsonb_array_elements(p_fields) WITH ORDINALITY a (f, i)
      WHERE (f->>'required')::boolean
        AND CASE f->>'type'
