@@ -170,11 +170,16 @@
      * One call to the API. Always resolves, never rejects:
      * {ok, status, data, erreur: {code, message} | null}.
      * An answer that is a session (log in, log out, a new password) carries
-     * the new anti-CSRF token: it is taken at once.
+     * the new anti-CSRF token: it is taken at once. options.entetes: more
+     * headers (an Idempotency-Key).
      */
-    function appel(methode, chemin, corps, dejaRelance) {
+    function appel(methode, chemin, corps, options) {
+        options = options || {};
         var entetes = { 'Accept': 'application/json' };
-        var options = {
+        Object.keys(options.entetes || {}).forEach(function (nom) {
+            entetes[nom] = options.entetes[nom];
+        });
+        var requete = {
             method: methode,
             credentials: 'same-origin',
             cache: 'no-store',
@@ -186,17 +191,17 @@
 
         if (corps !== undefined) {
             entetes['Content-Type'] = 'application/json';
-            options.body = JSON.stringify(corps);
+            requete.body = JSON.stringify(corps);
         }
         if (methode !== 'GET' && session.csrf_token) {
             entetes['X-CSRF-Token'] = session.csrf_token;
         }
         if (controle) {
-            options.signal = controle.signal;
+            requete.signal = controle.signal;
             minuterie = setTimeout(function () { controle.abort(); }, DELAI_MS);
         }
 
-        return fetch(urlApi(chemin), options).then(function (reponse) {
+        return fetch(urlApi(chemin), requete).then(function (reponse) {
             return reponse.text().then(function (texte) {
                 var data = null;
                 try {
@@ -224,9 +229,11 @@
             }
             /* A stale anti-CSRF token: fetch a fresh one and try once more. */
             if (!res.ok && res.status === 403 && res.erreur.code === 'csrf'
-                && methode !== 'GET' && !dejaRelance) {
+                && methode !== 'GET' && !options.relance) {
                 return chargerSession().then(function () {
-                    return appel(methode, chemin, corps, true);
+                    return appel(methode, chemin, corps, {
+                        entetes: options.entetes, relance: true
+                    });
                 });
             }
             return res;
@@ -1107,8 +1114,17 @@
         });
     }
 
-    /* Where the focus goes once logged in. */
+    /*
+     * Where the focus goes once logged in: "Mon espace", unless the page
+     * takes it (Portail.surConnexion answers true: the procedure page
+     * puts it on the form it shows).
+     */
     function focusApresConnexion() {
+        if (!session.password_change_required && window.Portail
+            && typeof window.Portail.surConnexion === 'function'
+            && window.Portail.surConnexion() === true) {
+            return;
+        }
         var cible = session.password_change_required
             ? document.getElementById('nouveau-mdp')
             : document.getElementById('mon-espace-titre');
@@ -1468,9 +1484,76 @@
 
     /* ------------------------------------------------------- requests */
 
+    /* What each state means, in the FAQ's words (as demandes.html says it). */
+    var SENS = {
+        brouillon: 'Vous n’avez pas encore envoyé cette demande.',
+        en_attente: 'Votre demande est envoyée ; un agent va la prendre en charge.',
+        en_traitement: 'Un agent s’occupe de votre demande.',
+        incomplet: 'Il manque des éléments : complétez votre demande.',
+        rectifie: 'Vous avez complété ou corrigé votre demande ; l’agent '
+                  + 'reprend son examen.',
+        complet: 'Tout ce qu’il faut est là ; votre demande suit son cours.',
+        rejete: 'Votre demande a été refusée ; le motif vous est communiqué.',
+        annule: 'Votre demande a été annulée par la Mairie.',
+        valide: 'Votre demande est acceptée ; le résultat va vous parvenir.'
+    };
+
+    /* States in which the citizen may still change a request. */
+    var ETATS_MODIFIABLES = ['brouillon', 'en_attente', 'incomplet'];
+
     function libelleEtat(etat) {
         return Object.prototype.hasOwnProperty.call(ETATS, etat)
                ? ETATS[etat] : String(etat || 'inconnu');
+    }
+
+    function sensEtat(etat) {
+        return Object.prototype.hasOwnProperty.call(SENS, etat) ? SENS[etat] : '';
+    }
+
+    /* What may be done with a request: the API says it, else its state. */
+    function estModifiable(d) {
+        return typeof d.editable === 'boolean'
+               ? d.editable : ETATS_MODIFIABLES.indexOf(d.state) !== -1;
+    }
+
+    function estEnPdf(d) {
+        return typeof d.pdf === 'boolean'
+               ? d.pdf : ETATS_PDF.indexOf(d.state) !== -1;
+    }
+
+    function urlPdf(id) {
+        return urlApi('requests/' + encodeURIComponent(id) + '.pdf');
+    }
+
+    /* The procedure page, to complete or change a request. */
+    function urlModifier(id) {
+        return new URL('demarche.html?demande=' + encodeURIComponent(id),
+                       document.baseURI).toString();
+    }
+
+    /* A state as a badge: "etat etat--en_attente". */
+    function badgeEtat(etat) {
+        return creer('span', 'etat etat--'
+                     + String(etat || '').replace(/[^a-z_]/g, ''),
+                     libelleEtat(etat));
+    }
+
+    /*
+     * A random UUID (version 4) for an Idempotency-Key: one per attempt to
+     * send a form, the same for its retries.
+     */
+    function nouvelleCle() {
+        var o = new Uint8Array(16);
+        window.crypto.getRandomValues(o);
+        /* eslint-disable no-bitwise */
+        o[6] = (o[6] & 0x0f) | 0x40;
+        o[8] = (o[8] & 0x3f) | 0x80;
+        /* eslint-enable no-bitwise */
+        var h = Array.prototype.map.call(o, function (b) {
+            return (b < 16 ? '0' : '') + b.toString(16);
+        }).join('');
+        return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16)
+               + '-' + h.slice(16, 20) + '-' + h.slice(20);
     }
 
     function dateFr(valeur) {
@@ -1499,25 +1582,36 @@
         return null;
     }
 
+    /*
+     * The procedure's name is a link, as the FAQ says: to the PDF (a new
+     * window) once the town hall has the request in hand, to the procedure
+     * page while the citizen may still complete or change it.
+     */
     function celluleDemarche(demande) {
         var td = creer('td');
         var titre = (demande.procedure && demande.procedure.title)
                     || 'Démarche';
-        if (demande.id && ETATS_PDF.indexOf(demande.state) !== -1) {
-            var a = creer('a', null, titre);
-            a.href = urlApi('requests/' + encodeURIComponent(demande.id)
-                            + '.pdf');
+        var a;
+        if (demande.id && estEnPdf(demande)) {
+            a = creer('a', 'lien-pdf', titre);
+            a.href = urlPdf(demande.id);
             a.target = '_blank';
             a.rel = 'noopener';
             a.appendChild(creer('span', 'visuellement-cache',
                                 ' (PDF, nouvelle fenêtre)'));
             td.appendChild(a);
+        } else if (demande.id && estModifiable(demande)) {
+            a = creer('a', 'lien-modifier', titre);
+            a.href = urlModifier(demande.id);
+            a.appendChild(creer('span', 'visuellement-cache', ' – '));
+            a.appendChild(creer('span', 'lien-modifier__action',
+                                'Compléter / modifier'));
+            td.appendChild(a);
         } else {
             td.appendChild(document.createTextNode(titre));
         }
         if (demande.reference) {
-            td.appendChild(creer('br'));
-            td.appendChild(creer('small', null,
+            td.appendChild(creer('small', 'demande__reference',
                                  'Référence ' + demande.reference));
         }
         return td;
@@ -1526,7 +1620,8 @@
     /*
      * A table on a large screen, one card per request on a phone (CSS); the
      * roles are written out so that the cells keep their headers whatever
-     * the display.
+     * the display. complet: every request, with its member and what its
+     * state means.
      */
     function tableauDemandes(demandes, complet) {
         var enveloppe = creer('div', 'tableau-defilant');
@@ -1567,17 +1662,20 @@
             }
             var date = cellule(creer('td', null, dateFr(d.created_at)), 'Date');
             var etat = cellule(creer('td'), 'État');
-            etat.appendChild(creer('span', 'etat etat--'
-                                   + String(d.state || '').replace(/[^a-z_]/g, ''),
-                                   libelleEtat(d.state)));
+            etat.appendChild(badgeEtat(d.state));
+            var demarche = cellule(celluleDemarche(d), 'Démarche');
             if (complet) {
+                var sens = sensEtat(d.state);
+                if (sens) {
+                    etat.appendChild(creer('span', 'etat__sens', sens));
+                }
                 tr.appendChild(date);
-                tr.appendChild(cellule(celluleDemarche(d), 'Démarche'));
+                tr.appendChild(demarche);
                 tr.appendChild(cellule(creer('td', null,
                                              (d.member && d.member.name) || '—'),
                                        'Membre concerné'));
             } else {
-                tr.appendChild(cellule(celluleDemarche(d), 'Démarche'));
+                tr.appendChild(demarche);
                 tr.appendChild(date);
             }
             tr.appendChild(etat);
@@ -1598,6 +1696,10 @@
         conteneur.appendChild(p);
     }
 
+    /*
+     * The account's requests into conteneur ([data-demandes], data-limite
+     * for the home page's latest ones). Answers the list shown, or null.
+     */
     function chargerDemandes(conteneur) {
         var limite = parseInt(conteneur.getAttribute('data-limite'), 10);
         var complet = !(limite > 0);
@@ -1607,7 +1709,7 @@
         conteneur.textContent = '';
         conteneur.appendChild(creer('p', null, 'Chargement de vos demandes…'));
 
-        appel('GET', chemin).then(function (res) {
+        return appel('GET', chemin).then(function (res) {
             conteneur.setAttribute('aria-busy', 'false');
             conteneur.textContent = '';
             /*
@@ -1617,7 +1719,7 @@
             if (res.status === 404 || res.status === 405
                 || res.status === 501) {
                 aucuneDemande(conteneur);
-                return;
+                return [];
             }
             var liste = res.ok ? listeDepuis(res.data, 'requests') : null;
             if (!liste) {
@@ -1626,57 +1728,117 @@
                 conteneur.appendChild(creer('p', 'alerte alerte--erreur',
                     'Vos demandes ne peuvent pas être affichées pour le moment. '
                     + message));
-                return;
+                return null;
             }
             if (liste.length === 0) {
                 aucuneDemande(conteneur);
-                return;
+                return liste;
             }
             conteneur.appendChild(tableauDemandes(liste, complet));
+            return liste;
         });
     }
 
-    /* ------------------------------------------------------ catalogue */
-
-    function initCatalogue() {
-        var conteneur = document.querySelector('[data-catalogue]');
-        if (!conteneur) {
-            return;
-        }
-        appel('GET', 'catalog').then(function (res) {
-            var themes = res.ok ? listeDepuis(res.data, 'themes') : null;
-            if (!themes || themes.length === 0) {
-                return;     /* keep the page's own text */
+    /*
+     * Sends a file (FormData) with XMLHttpRequest, whose upload progress
+     * fetch cannot report: progression(part) with part from 0 to 1. Answers
+     * as appel() does; a stale anti-CSRF token is renewed once.
+     */
+    function envoyerFichier(chemin, donnees, progression, dejaRelance) {
+        return new Promise(function (resoudre) {
+            var xhr = new XMLHttpRequest();
+            xhr.open('POST', urlApi(chemin));
+            xhr.setRequestHeader('Accept', 'application/json');
+            if (session.csrf_token) {
+                xhr.setRequestHeader('X-CSRF-Token', session.csrf_token);
             }
-            conteneur.textContent = '';
-            themes.forEach(function (theme) {
-                var section = creer('section', 'bloc');
-                var h = creer('h3', null, theme.title || theme.slug || 'Thème');
-                section.appendChild(h);
-                if (theme.description) {
-                    section.appendChild(creer('p', null, theme.description));
+            xhr.upload.addEventListener('progress', function (ev) {
+                if (ev.lengthComputable && progression) {
+                    progression(ev.loaded / ev.total);
                 }
-                var procedures = listeDepuis(theme, 'procedures') || [];
-                var ul = creer('ul', 'tuiles');
-                procedures.forEach(function (p) {
-                    var li = creer('li', 'tuile');
-                    li.appendChild(creer('h4', 'tuile__titre',
-                                         p.title || p.slug));
-                    if (p.description) {
-                        li.appendChild(creer('p', null, p.description));
-                    }
-                    li.appendChild(creer('p', null, p.requires_account
-                        ? 'Nécessite un compte.'
-                        : 'Possible sans compte.'));
-                    ul.appendChild(li);
-                });
-                section.appendChild(ul);
-                conteneur.appendChild(section);
             });
+            xhr.addEventListener('load', function () {
+                var data = null;
+                try {
+                    data = xhr.responseText ? JSON.parse(xhr.responseText)
+                                            : null;
+                } catch (e) {
+                    data = null;
+                }
+                var ok = xhr.status >= 200 && xhr.status < 300;
+                resoudre({
+                    ok: ok,
+                    status: xhr.status,
+                    data: data,
+                    erreur: ok ? null
+                               : (data && typeof data.error === 'object'
+                                  && data.error) || {}
+                });
+            });
+            var echec = function () {
+                resoudre({ ok: false, status: 0, data: null, erreur: {} });
+            };
+            xhr.addEventListener('error', echec);
+            xhr.addEventListener('abort', echec);
+            xhr.addEventListener('timeout', echec);
+            xhr.send(donnees);
+        }).then(function (res) {
+            if (!res.ok && res.status === 403 && res.erreur.code === 'csrf'
+                && !dejaRelance) {
+                return chargerSession().then(function () {
+                    return envoyerFichier(chemin, donnees, progression, true);
+                });
+            }
+            return res;
         });
     }
 
-    /* Shared with the page scripts (js/compte.js). */
+    /* ---------------------------------------------------- confirming */
+
+    /*
+     * Asks before an undo, naming what goes: the page's modal <dialog
+     * id="confirmation">. o: {titre, texte, bouton, declencheur}. Resolves
+     * to true or false; on "Annuler" (or Escape) the focus goes back to the
+     * button that asked.
+     */
+    function confirmer(o) {
+        var d = document.getElementById('confirmation');
+        var titre = document.getElementById('confirmation-titre');
+        var ok = d.querySelector('[data-action="confirmer"]');
+        var non = d.querySelector('[data-action="annuler-confirmation"]');
+        titre.textContent = o.titre;
+        document.getElementById('confirmation-texte').textContent = o.texte;
+        ok.textContent = o.bouton;
+        return new Promise(function (resoudre) {
+            function fin(reponse) {
+                ok.removeEventListener('click', oui);
+                non.removeEventListener('click', annuler);
+                d.removeEventListener('cancel', echap);
+                if (d.open) {
+                    d.close();
+                }
+                resoudre(reponse);
+            }
+            function oui() { fin(true); }
+            function annuler() { fin(false); }
+            function echap(ev) {
+                ev.preventDefault();
+                fin(false);
+            }
+            ok.addEventListener('click', oui);
+            non.addEventListener('click', annuler);
+            d.addEventListener('cancel', echap);
+            d.showModal();
+            titre.focus();
+        }).then(function (reponse) {
+            if (!reponse && o.declencheur) {
+                o.declencheur.focus();
+            }
+            return reponse;
+        });
+    }
+
+    /* Shared with the page scripts (js/compte.js, demarche.js...). */
     window.Portail = {
         session: session,
         MESSAGES: MESSAGES,
@@ -1690,6 +1852,7 @@
         connexionAvecCryptogramme: connexionAvecCryptogramme,
         afficherEtat: afficherEtat,
         focusApresConnexion: focusApresConnexion,
+        surConnexion: null,
         messageErreur: messageErreur,
         demandeCryptogramme: demandeCryptogramme,
         cryptogrammeRefuse: cryptogrammeRefuse,
@@ -1705,7 +1868,20 @@
         afficherErreurs: afficherErreurs,
         effacerErreurs: effacerErreurs,
         erreursApi: erreursApi,
-        dateFr: dateFr
+        dateFr: dateFr,
+        listeDepuis: listeDepuis,
+        libelleEtat: libelleEtat,
+        sensEtat: sensEtat,
+        badgeEtat: badgeEtat,
+        estModifiable: estModifiable,
+        estEnPdf: estEnPdf,
+        urlPdf: urlPdf,
+        urlModifier: urlModifier,
+        nouvelleCle: nouvelleCle,
+        tableauDemandes: tableauDemandes,
+        chargerDemandes: chargerDemandes,
+        envoyerFichier: envoyerFichier,
+        confirmer: confirmer
     };
 
     /* ----------------------------------------------------------- start */
@@ -1714,7 +1890,6 @@
         initConnexion();
         initNouveauMdp();
         initOubli();
-        initCatalogue();
         afficherEtat();
         chargerSession().then(function () {
             afficherEtat();

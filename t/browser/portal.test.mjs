@@ -17,6 +17,9 @@ const PAGES = [
     { path: '/', nom: 'accueil', titre: 'Bienvenue sur Mon Compte Citoyen', onglet: 'Accueil' },
     { path: '/faq.html', nom: 'faq', titre: 'Foire aux questions', onglet: 'FAQ' },
     { path: '/services.html', nom: 'services', titre: 'Services en ligne', onglet: 'Services en ligne' },
+    // A procedure's page: its title comes from GET procedures/{slug}.
+    { path: '/demarche.html?p=acte-naissance', nom: 'demarche', titre: 'Demande d’acte de naissance',
+      onglet: 'Services en ligne', pret: 'html[data-demarche="pret"]' },
     { path: '/demandes.html', nom: 'demandes', titre: 'Mes demandes', onglet: 'Demandes' },
     { path: '/compte.html', nom: 'compte', titre: 'Mon compte', onglet: 'Compte' },
     { path: '/admin/', nom: 'agents', titre: 'Espace agents', onglet: null },
@@ -134,6 +137,9 @@ describe('every page, as served', () => {
                 const rep = await page.goto(url(p.path));
                 assert.equal(rep.status(), 200, `${p.path} answers ${rep.status()}`);
                 await waitReady(page);
+                if (p.pret) {
+                    await page.waitForSelector(p.pret, { state: 'attached' });
+                }
 
                 assert.equal(await page.getAttribute('html', 'lang'), 'fr');
                 assert.match(await page.title(), /Mon Compte Citoyen/);
@@ -223,6 +229,9 @@ describe('strict Content-Security-Policy, nothing from another site', () => {
                 });
                 await page.goto(url(p.path));
                 await waitReady(page);
+                if (p.pret) {
+                    await page.waitForSelector(p.pret, { state: 'attached' });
+                }
                 // The script did run: it filled in the session state.
                 assert.ok(await page.getAttribute('html', 'data-connecte'),
                           `${p.path}: portal.js ran`);
