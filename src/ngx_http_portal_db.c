@@ -25,6 +25,8 @@
 
 
 #define NGX_HTTP_PORTAL_DB_BATCH        8
+/* parameters' bytes past which a statement goes alone */
+#define NGX_HTTP_PORTAL_DB_BATCH_BYTES  16384
 #define NGX_HTTP_PORTAL_DB_BACKOFF_MIN  50
 #define NGX_HTTP_PORTAL_DB_BACKOFF_MAX  1000
 
@@ -124,6 +126,8 @@ static ngx_int_t ngx_http_portal_db_start(ngx_http_portal_db_conn_t *conn,
     ngx_http_portal_db_query_t *q);
 static void ngx_http_portal_db_dispatch(ngx_http_portal_db_pool_t *pool);
 static ngx_int_t ngx_http_portal_db_batch(ngx_http_portal_db_conn_t *conn);
+static ngx_uint_t ngx_http_portal_db_batchable(ngx_http_portal_db_conn_t *conn,
+    ngx_http_portal_db_query_t *q);
 static void ngx_http_portal_db_batch_read(ngx_http_portal_db_conn_t *conn);
 static void ngx_http_portal_db_detach(ngx_http_portal_db_query_t *q);
 static ngx_uint_t ngx_http_portal_db_alive(ngx_http_portal_db_pool_t *pool);
@@ -1179,7 +1183,9 @@ ngx_http_portal_db_dispatch(ngx_http_portal_db_pool_t *pool)
          * transaction), and the server answers them on one wake-up.
          */
 
-        if (conn->prepared[q->sql->id] && !ngx_queue_empty(&pool->waiting)) {
+        if (ngx_http_portal_db_batchable(conn, q)
+            && !ngx_queue_empty(&pool->waiting))
+        {
             ngx_queue_remove(&conn->queue);
 
             conn->batch[0] = q;
@@ -1191,7 +1197,7 @@ ngx_http_portal_db_dispatch(ngx_http_portal_db_pool_t *pool)
                 qu = ngx_queue_head(&pool->waiting);
                 q = ngx_queue_data(qu, ngx_http_portal_db_query_t, queue);
 
-                if (!conn->prepared[q->sql->id]) {
+                if (!ngx_http_portal_db_batchable(conn, q)) {
                     break;
                 }
 
@@ -1246,6 +1252,34 @@ ngx_http_portal_db_batch(ngx_http_portal_db_conn_t *conn)
     }
 
     return ngx_http_portal_db_flush(conn);
+}
+
+
+/*
+ * A statement prepared on the connection, and small: a large one (a
+ * document's chunk) gains nothing by company, and libpq's output buffer,
+ * which grows to hold what is sent at once and never shrinks, would keep
+ * the size of the whole batch for the connection's life.
+ */
+
+static ngx_uint_t
+ngx_http_portal_db_batchable(ngx_http_portal_db_conn_t *conn,
+    ngx_http_portal_db_query_t *q)
+{
+    int     i;
+    size_t  bytes;
+
+    if (!conn->prepared[q->sql->id]) {
+        return 0;
+    }
+
+    bytes = 0;
+
+    for (i = 0; i < q->nparams; i++) {
+        bytes += q->lengths[i];
+    }
+
+    return bytes <= NGX_HTTP_PORTAL_DB_BATCH_BYTES;
 }
 
 

@@ -243,6 +243,9 @@
 #define NGX_HTTP_PORTAL_M_DOCUMENTS_LIMIT                                    \
     "Votre compte a déjà 20 documents ou 50 Mo de documents : supprimez-en"  \
     " un avant d’en déposer un autre."
+#define NGX_HTTP_PORTAL_M_DOCUMENT_CHANGED                                   \
+    "Le document a changé pendant son envoi : merci de le déposer à"         \
+    " nouveau."
 
 
 /* the catalog, requests */

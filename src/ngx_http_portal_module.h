@@ -19,6 +19,9 @@
  *                   its errors mapped to answers as the route declares
  *   _credentials.c  a password or an answer: limits, Argon2id on the
  *                   thread pool (_thread.c), the failure recorded
+ *   _upload.c       a document's body streamed through the multipart
+ *                   parser (_upload_form.c) into PostgreSQL in chunks
+ *                   (_store.c); _download.c sends one back
  *   _response.c   every answer: JSON, the error envelope, files
  *
  * _db.c is the PostgreSQL pool under all of them; _outbox.c and

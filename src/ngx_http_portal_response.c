@@ -96,22 +96,41 @@ ngx_int_t
 ngx_http_portal_response_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, const char *cache, ngx_buf_t *b)
 {
-    ngx_int_t               rc;
-    ngx_chain_t             out;
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_portal_response_start(r, status, type, cache,
+                                        b->last - b->pos);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_portal_response_start(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, const char *cache, off_t length)
+{
     ngx_http_portal_ctx_t  *ctx;
 
     if (cache == NULL) {
         cache = "no-store";
     }
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
     r->headers_out.status = status;
     r->headers_out.content_type = *type;
     r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = length;
 
     if (ngx_http_portal_response_header(r, "Cache-Control", (u_char *) cache,
                                         ngx_strlen(cache))
@@ -137,16 +156,7 @@ ngx_http_portal_response_send(ngx_http_request_t *r, ngx_uint_t status,
         }
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_send_header(r);
 }
 
 

@@ -35,6 +35,14 @@ ngx_int_t ngx_http_portal_response_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, const char *cache, ngx_buf_t *b);
 
 /*
+ * The same, headers only, for a body of length bytes that the caller then
+ * sends in pieces with ngx_http_output_filter() (a document's chunks).
+ * Returns as ngx_http_send_header().
+ */
+ngx_int_t ngx_http_portal_response_start(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, const char *cache, off_t length);
+
+/*
  * Memory of the heap (a picture, a sound), sent as it is and given back
  * to free() when the request ends; on failure it is freed at once.
  */

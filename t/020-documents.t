@@ -6,7 +6,9 @@
 # validated.  Refused: a document that is not what its name says (415), an
 # oversize one (413, portal_upload_max_size), a malformed body (400), a
 # missing field (422), no session (401), no anti-CSRF token (403).  The body
-# may be in memory or in nginx's temporary file.
+# is read as it comes, however small nginx's buffer (never into a temporary
+# file), and the file stored in chunks; the kind may come before or after
+# the file, whatever its size.
 
 use strict;
 use warnings;
@@ -25,7 +27,7 @@ our $MAX = 8192;
 our $API = "location /api/ { portal_api citizen;"
          . " portal_upload_max_size 8k; }";
 
-# client_body_buffer_size 1k: every body here goes to a temporary file
+# client_body_buffer_size 1k: every body here comes in pieces of 1 KiB
 our $API_TMP = "client_body_buffer_size 1k;\n" . $API;
 
 our $PDF = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -49,8 +51,8 @@ our $PDF5K = "%PDF-1.7\n" . ("% filler line of a scanned page\n" x 160)
 
 our $TEXT = "Ceci n'est pas un PDF.\n";
 
-# 700 KB whose bytes often start a delimiter: read from the temporary file
-# in many chunks, with delimiter prefixes across their edges
+# 700 KB whose bytes often start a delimiter: read in many pieces, with
+# delimiter prefixes across their edges, and stored in three chunks
 our $BIG = "%PDF-1.7\n" . (("\r\n-" . substr($B, 0, 25)
                             . join('', map { chr } 0 .. 255)) x 2500);
 our $API_BIG = "client_max_body_size 2m;\n"
@@ -202,7 +204,7 @@ HEADERS
 });
 
 
-plan tests => count_tests() + 39;
+plan tests => count_tests() + 41;
 
 my $jean = create_account('jean.dupont', 'Jean', 'Dupont');
 my $anne = create_account('anne.martin', 'Anne', 'Martin');
@@ -254,9 +256,13 @@ ok(!grep({ $_->{filename} =~ m{[/\\]} } @$list),
 # the database has what the citizen sent, its size and its sha256
 my ($png) = grep { $_->{content_type} eq 'image/png'
                    && $_->{filename} eq 'scan.png' } @$list;
-my ($row) = psql_query("SELECT encode(content, 'hex'), size,"
-                       . " encode(sha256, 'hex') FROM portal.documents"
-                       . " WHERE id = '" . ($png->{id} // '') . "'");
+my ($row) = psql_query("SELECT encode(string_agg(c.data, ''::bytea"
+                       . " ORDER BY c.n), 'hex'), d.size,"
+                       . " encode(d.sha256, 'hex') FROM portal.documents d"
+                       . " JOIN portal.document_chunks c"
+                       . " ON c.document_id = d.id"
+                       . " WHERE d.id = '" . ($png->{id} // '') . "'"
+                       . " GROUP BY d.id");
 is($row->[0] // '', unpack('H*', $PNG), 'the PNG is stored as it was sent');
 is($row->[1] // 0, length $PNG, '... with its size');
 is($row->[2] // '', sha256_hex($PNG), '... and its sha256');
@@ -328,10 +334,17 @@ is($res->{status}, 401, 'no session: 401');
 is(psql_query("SELECT count(*) FROM portal.documents"
               . " WHERE filename ~ '[/\\\\]' OR filename ~ '^\\.\\.?\$'"),
    0, 'no stored name is a path');
-is(psql_query("SELECT count(*) FROM portal.documents"
-              . " WHERE content_type = 'application/pdf'"
-              . " AND substring(content FROM 1 FOR 5) <> '%PDF-'::bytea"),
+is(psql_query("SELECT count(*) FROM portal.documents d"
+              . " JOIN portal.document_chunks c ON c.document_id = d.id"
+              . " AND c.n = 0 WHERE d.content_type = 'application/pdf'"
+              . " AND substring(c.data FROM 1 FOR 5) <> '%PDF-'::bytea"),
    0, 'every stored PDF starts as a PDF does');
+is(psql_query("SELECT count(*) FROM portal.documents"
+              . " WHERE state <> 'complete'"),
+   0, '... and no document is left pending');
+is(psql_query("SELECT chunks FROM portal.documents"
+              . " WHERE filename = 'gros.pdf'"),
+   3, 'the 700 KB document is kept in 3 chunks of 256 KiB');
 
 # ------------------------------------------------ a document taken back
 
@@ -752,7 +765,7 @@ main::doc_json('identite', 'morceaux.pdf', 'application/pdf', $main::PDF5K)
 
 
 
-=== TEST 25: the body in nginx's temporary file: read from it, 201
+=== TEST 25: the body in pieces of 1 KiB, never in a temporary file: 201
 --- config eval
 $main::API_TMP
 --- request
@@ -764,14 +777,13 @@ main::upload('identite', 'fichier-temporaire.pdf', 'application/pdf',
 --- response_body_json eval
 main::doc_json('identite', 'fichier-temporaire.pdf', 'application/pdf',
                $main::PDF5K)
---- error_log
-a client request body is buffered to a temporary file
 --- no_error_log
 [error]
+a client request body is buffered to a temporary file
 
 
 
-=== TEST 26: the body in a temporary file, the file too large: 413
+=== TEST 26: the body in pieces of 1 KiB, the file too large: 413
 --- config eval
 $main::API_TMP
 --- request
@@ -783,14 +795,14 @@ main::upload('identite', 'big.pdf', 'application/pdf',
 --- response_body_json eval
 main::error_json('too_large')
 --- error_log
-a client request body is buffered to a temporary file
 the file is larger than portal_upload_max_size
 --- no_error_log
 [error]
+a client request body is buffered to a temporary file
 
 
 
-=== TEST 27: the body in a temporary file, truncated: 400
+=== TEST 27: the body in pieces of 1 KiB, truncated: 400
 --- config eval
 $main::API_TMP
 --- request
@@ -802,14 +814,14 @@ main::part(name => 'kind', data => 'identite')
 --- response_body_json eval
 main::error_json('bad_multipart')
 --- error_log
-a client request body is buffered to a temporary file
 body ends before the closing boundary
 --- no_error_log
 [error]
+a client request body is buffered to a temporary file
 
 
 
-=== TEST 28: the body in a temporary file, a text file: 415
+=== TEST 28: the body in pieces of 1 KiB, a text file: 415
 --- config eval
 $main::API_TMP
 --- request
@@ -820,14 +832,13 @@ main::upload('identite', 'notes.pdf', 'application/pdf',
 --- error_code: 415
 --- response_body_json eval
 main::error_json('unsupported_type')
---- error_log
-a client request body is buffered to a temporary file
 --- no_error_log
 [error]
+a client request body is buffered to a temporary file
 
 
 
-=== TEST 29: 700 KB in a temporary file, read back in chunks: 201, sha256
+=== TEST 29: 700 KB read as it comes, stored in chunks: 201, sha256
 --- config eval
 $main::API_BIG
 --- request
@@ -837,7 +848,40 @@ main::upload('identite', 'gros.pdf', 'application/pdf', $main::BIG)
 --- error_code: 201
 --- response_body_json eval
 main::doc_json('identite', 'gros.pdf', 'application/pdf', $main::BIG)
---- error_log
+--- no_error_log
+[error]
 a client request body is buffered to a temporary file
+
+
+
+=== TEST 30: 700 KB, then the kind: begun without it, given it at the end
+--- config eval
+$main::API_BIG
+--- request
+POST /api/me/documents
+--- request_body eval
+main::form(main::part(name => 'file', filename => 'tardif.pdf',
+                      type => 'application/pdf', data => $main::BIG),
+           main::part(name => 'kind', data => 'justificatif_domicile'))
+--- error_code: 201
+--- response_body_json eval
+main::doc_json('justificatif_domicile', 'tardif.pdf', 'application/pdf',
+               $main::BIG)
+--- no_error_log
+[error]
+
+
+
+=== TEST 31: 700 KB and no kind at all: 422 with the field, nothing kept
+--- config eval
+$main::API_BIG
+--- request
+POST /api/me/documents
+--- request_body eval
+main::form(main::part(name => 'file', filename => 'sans-type.pdf',
+                      type => 'application/pdf', data => $main::BIG))
+--- error_code: 422
+--- response_body_json eval
+main::error_json('invalid', ['kind'])
 --- no_error_log
 [error]

@@ -347,11 +347,13 @@ for my $id ('7d3c2f4e-0000-4000-8000-000000000000', 'not-a-uuid', '123',
 # ----------------------------------------------------------- GET me/export
 
 my $pdf = "%PDF-1.4\n%%EOF\n";
-psql_query("INSERT INTO portal.documents (account_id, kind, filename,"
-           . " content_type, size, sha256, content) VALUES ('$jean',"
-           . " 'identite', 'carte.pdf', 'application/pdf', " . length($pdf)
-           . ", sha256('\\x" . unpack('H*', $pdf) . "'::bytea),"
-           . " '\\x" . unpack('H*', $pdf) . "'::bytea)");
+psql_query("WITH d AS (INSERT INTO portal.documents (account_id, kind,"
+           . " filename, content_type, size, sha256, state, chunks) VALUES"
+           . " ('$jean', 'identite', 'carte.pdf', 'application/pdf', "
+           . length($pdf) . ", sha256('\\x" . unpack('H*', $pdf)
+           . "'::bytea), 'complete', 1) RETURNING id)"
+           . " INSERT INTO portal.document_chunks (document_id, n, data)"
+           . " SELECT id, 0, '\\x" . unpack('H*', $pdf) . "'::bytea FROM d");
 $res = $c->call(GET => 'me/export');
 is($res->{status}, 200, 'GET me/export: 200');
 like($res->{headers}{'content-disposition'} // '', qr/\Aattachment/,

@@ -45,13 +45,18 @@ sub member_sql {
                . " 'Rennes' FROM generate_series(1, $n) g");
 }
 
+# complete documents that say they have $size bytes (their one chunk is
+# smaller: only their size counts toward the quota)
 sub documents_sql {
     my ($account, $n, $size) = @_;
-    psql_query("INSERT INTO portal.documents (account_id, kind, filename,"
-               . " content_type, size, sha256, content)"
+    psql_query("WITH d AS (INSERT INTO portal.documents (account_id, kind,"
+               . " filename, content_type, size, sha256, state, chunks)"
                . " SELECT '$account', 'identite', 'scan' || g || '.pdf',"
                . " 'application/pdf', $size, sha256('%PDF-'::bytea),"
-               . " '%PDF-'::bytea FROM generate_series(1, $n) g");
+               . " 'complete', 1 FROM generate_series(1, $n) g"
+               . " RETURNING id)"
+               . " INSERT INTO portal.document_chunks (document_id, n, data)"
+               . " SELECT id, 0, '%PDF-'::bytea FROM d");
 }
 
 sub count_of {

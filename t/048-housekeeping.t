@@ -1,8 +1,9 @@
 # Housekeeping runs on its own, every portal_housekeeping_interval, with
 # or without portal_maildir: captchas expired more than a day ago, failures
-# older than a day and mail delivered more than 90 days ago go; what is
-# recent, and mail still pending, stays.  The tables would otherwise grow
-# under a flood of captchas or guesses.
+# older than a day, mail delivered more than 90 days ago and an account's
+# document left pending for more than an hour (an upload that will not
+# finish) go; what is recent, and mail still pending, stays.  The tables
+# would otherwise grow under a flood of captchas or guesses.
 
 use strict;
 use warnings;
@@ -11,7 +12,7 @@ use Test::Portal;
 
 sub count { scalar psql_query("SELECT count(*) FROM $_[0]") }
 
-plan tests => count_tests() + 9;
+plan tests => count_tests() + 11;
 
 # no portal_maildir: mail stays in the outbox
 my $HTTP = "portal_captcha_test_answer KX7P4M;\n"
@@ -33,6 +34,22 @@ INSERT INTO portal.outbox (recipient, subject, body, state, created_at,
      now() - interval '10 days');
 INSERT INTO portal.outbox (recipient, subject, body)
     VALUES ('pending@example.org', 'en attente', 'x');
+INSERT INTO portal.accounts (login, civility, first_name, last_name,
+    birth_date, email, address_line, postcode, city, contact_mode,
+    password_hash, question_id, answer_hash)
+VALUES ('jean.dupont', 'M', 'Jean', 'Dupont', '1980-04-12',
+    'jean@example.org', '1 place de la Mairie', '44000', 'Nantes', 'email',
+    'x', 1, 'y');
+WITH d AS (
+    INSERT INTO portal.documents (account_id, kind, filename, size, chunks,
+                                  created_at)
+    SELECT id, 'identite', f, 5, 1, now() - i
+      FROM portal.accounts,
+           (VALUES ('abandonne.pdf', interval '2 hours'),
+                   ('en-cours.pdf', interval '1 minute')) v (f, i)
+    RETURNING id)
+INSERT INTO portal.document_chunks (document_id, n, data)
+    SELECT id, 0, '%PDF-'::bytea FROM d;
 SQL
 
 ok(start_nginx(http_config => $HTTP,
@@ -45,7 +62,9 @@ ok(wait_until(sub {
                   . " + (SELECT count(*) FROM portal.auth_failures"
                   . "       WHERE key = '10.48.0.1')"
                   . " + (SELECT count(*) FROM portal.outbox"
-                  . "       WHERE recipient = 'old\@example.org')") == 0
+                  . "       WHERE recipient = 'old\@example.org')"
+                  . " + (SELECT count(*) FROM portal.documents"
+                  . "       WHERE filename = 'abandonne.pdf')") == 0
    }, 5, 'the old rows to go'),
    'the old rows go');
 is(psql_query("SELECT count(*) FROM portal.captchas WHERE answer = 'OLDOLD'"),
@@ -56,6 +75,13 @@ is(psql_query("SELECT count(*) FROM portal.auth_failures"
 is(psql_query("SELECT count(*) FROM portal.outbox"
               . " WHERE recipient = 'old\@example.org'"), 0,
    '... the mail sent 100 days ago');
+is(psql_query("SELECT count(*) FROM portal.documents d"
+              . " JOIN portal.document_chunks c ON c.document_id = d.id"
+              . " WHERE d.filename = 'abandonne.pdf'"), 0,
+   '... the document left pending two hours ago, with its chunks');
+is(psql_query("SELECT state FROM portal.documents"
+              . " WHERE filename = 'en-cours.pdf'"), 'pending',
+   'a document pending for a minute stays');
 is(psql_query("SELECT count(*) FROM portal.captchas WHERE answer = 'NEWNEW'"),
    1, 'a live captcha stays');
 is(psql_query("SELECT count(*) FROM portal.auth_failures"

@@ -283,7 +283,8 @@ AS $$
                        'sha256', encode(d.sha256, 'hex'),
                        'created_at', d.created_at)
                    ORDER BY d.created_at)
-              FROM portal.documents d WHERE d.account_id = p_id),
+              FROM portal.documents d
+             WHERE d.account_id = p_id AND d.state = 'complete'),
             '[]'::json),
         'mails', coalesce((
             SELECT json_agg(json_build_object(

@@ -5,9 +5,9 @@
 -- false at once.  Captchas expired more than a day ago, failures and
 -- questions older than a day, mail delivered more than 90 days ago go;
 -- mail not yet delivered, or failed for good (agents see it), stays.
--- A request's document still pending after an hour was left behind by
--- an upload that will not finish (its chunks go with it); idempotency
--- keys are kept 24 hours.
+-- A document (of a request or of an account) still pending after an hour
+-- was left behind by an upload that will not finish (its chunks go with
+-- it); idempotency keys are kept 24 hours.
 CREATE FUNCTION portal.housekeeping(p_interval interval)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
@@ -26,6 +26,8 @@ BEGIN
     DELETE FROM portal.outbox
      WHERE state = 'sent' AND sent_at < now() - interval '90 days';
     DELETE FROM portal.request_documents
+     WHERE state = 'pending' AND created_at < now() - interval '1 hour';
+    DELETE FROM portal.documents
      WHERE state = 'pending' AND created_at < now() - interval '1 hour';
     DELETE FROM portal.idempotency_keys
      WHERE created_at < now() - interval '24 hours';
