@@ -284,4 +284,14 @@
     "Cette clé d’idempotence a déjà servi pour une autre demande."
 
 
+/* a request's supporting documents */
+
+#define NGX_HTTP_PORTAL_M_REQUEST_DOCUMENT_KIND                              \
+    "Cette pièce n’est pas demandée pour cette démarche : choisissez-en une" \
+    " de la liste, ou « autre »."
+#define NGX_HTTP_PORTAL_M_REQUEST_DOCUMENTS_LIMIT                            \
+    "Cette demande a déjà 20 pièces ou 50 Mo de pièces : supprimez-en une"   \
+    " avant d’en déposer une autre."
+
+
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

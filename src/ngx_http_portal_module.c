@@ -27,6 +27,7 @@
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
 #include "ngx_http_portal_request.h"
+#include "ngx_http_portal_request_document.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
@@ -105,6 +106,7 @@ static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
     ngx_http_portal_document_routes,
     ngx_http_portal_catalog_routes,
     ngx_http_portal_request_routes,
+    ngx_http_portal_request_document_routes,
     NULL
 };
 

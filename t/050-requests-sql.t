@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 189;
+plan tests => 195;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -713,12 +713,44 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
        && $dj->{size} == length $pdf,
        '... and is finished, with its label, size and digest')
         or diag outcome_text($fin);
-    my ($ack) = q1("SELECT m.subject, o.xmin = m.xmin FROM portal.messages m"
+    is(count_of("portal.messages WHERE request_id = '$id'"
+                . " AND subject LIKE 'Pièce reçue%'"), 0,
+       '... not acknowledged: the request is a draft (its submission is)');
+
+    # outside brouillon, a document is acknowledged in its transaction;
+    # its kind may come at the end (a form that gives it after the file)
+    my $sent = decoded(create($A, 'signalement-voirie', data => \%VOIRIE));
+    ok(submit($A, $sent->{id})->{ok}, 'a request submitted');
+    my $jpeg = "\xff\xd8\xff\xe0 une photo";
+    my $late = value(call('request_document_begin', $A, $sent->{id}, undef,
+                          'trou.jpg'));
+    like($late // '', $UUID, '... a document begins without its kind');
+    as_portal_sql("SELECT portal.request_document_chunk('$A', '$late', 0,"
+                  . " '\\x" . unpack('H*', $jpeg) . "'::bytea)");
+    my $finish = sub {
+        my ($kind) = @_;
+        return as_portal_sql(
+            "SELECT portal.request_document_finish('$A', '$late',"
+            . " 'image/jpeg', '\\x" . sha256_hex($jpeg) . "', "
+            . length($jpeg) . ", '$URL', " . sql_quote($kind) . ")");
+    };
+    is(refusal($finish->('livret_famille')), 'P0001 request_document_kind',
+       '... finished with a kind the procedure does not ask for: refused');
+    is(refusal($finish->(undef)), '23514 request_documents_kind',
+       '... or with no kind at all');
+    my $lj = decoded($finish->('photo')) // {};
+    is(($lj->{kind} // '') . ' ' . ($lj->{label} // ''),
+       'photo Photo du problème', '... finished with its kind and label');
+    my ($ack) = q1("SELECT m.subject, o.xmin = m.xmin, m.xmin = d.xmin"
+                   . " FROM portal.messages m"
                    . " JOIN portal.outbox o ON o.id = m.outbox_id"
-                   . " WHERE m.request_id = '$id'"
+                   . " JOIN portal.request_documents d ON d.id = '$late'"
+                   . " WHERE m.request_id = '$sent->{id}'"
                    . " ORDER BY m.created_at DESC, m.id DESC LIMIT 1");
-    ok($ack && $ack->[0] =~ /^Pièce reçue/ && $ack->[1] eq 't',
-       '... acknowledged by mail') or diag explain $ack;
+    ok($ack && $ack->[0] =~ /^Pièce reçue/ && $ack->[1] eq 't'
+       && $ack->[2] eq 't',
+       '... and acknowledged by mail, in the transaction that finished it')
+        or diag explain $ack;
     my $c = as_portal_sql("SELECT n, encode(data, 'hex'), content_type,"
                           . " filename, size, chunks FROM"
                           . " portal.request_document_content('$A', '$id',"
@@ -967,7 +999,8 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
         request_get request_update request_submit request_delete
         me_requests me_messages request_pdf request_document_begin
         request_document_chunk request_document_finish
-        request_document_abort request_document_content);
+        request_document_abort request_document_content
+        request_document_remove);
     my %granted = map { $_->[0] => 1 } q1(
         "SELECT p.proname FROM pg_proc p WHERE p.pronamespace ="
         . " 'portal'::regnamespace AND has_function_privilege('portal',"

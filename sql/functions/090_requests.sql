@@ -97,20 +97,30 @@
 -- finish, or abort on any failure.  Every function checks the account.
 -- request_document_begin(p_account uuid, p_request uuid, p_kind text,
 --                p_filename text) -> uuid | NULL
---     p_kind: one the procedure asks for, or "autre".  In brouillon,
+--     p_kind: one the procedure asks for, or "autre"; NULL when the form
+--     gives it after the file (finish has it then).  In brouillon,
 --     en_attente, incomplet.  20 documents and 50 MiB per request, pending
 --     ones included.
 -- request_document_chunk(p_account uuid, p_document uuid, p_n integer,
 --                p_data bytea) -> bigint (bytes so far) | NULL
 -- request_document_finish(p_account uuid, p_document uuid,
 --                p_content_type text, p_sha256 bytea, p_size bigint,
---                p_url text) -> document | NULL   [201]
+--                p_url text, p_kind text DEFAULT NULL) -> document | NULL
+--                [201]
 --     the type found by content (application/pdf, image/jpeg, image/png),
---     the digest and size the module counted while streaming; the
---     acknowledgement "pièce reçue" is queued.
+--     the digest and size the module counted while streaming; p_kind,
+--     when given, is the document's kind, checked as begin's (one is
+--     needed by then).  Still in brouillon, en_attente, incomplet (the
+--     request may have moved while the file came).  Outside brouillon the
+--     acknowledgement "pièce reçue" is queued; a draft's documents are
+--     acknowledged with its submission.
 -- request_document_abort(p_account uuid, p_document uuid) -> boolean
 --     a pending document goes (housekeeping takes those left over an
 --     hour).
+-- request_document_remove(p_account uuid, p_request uuid,
+--                p_document uuid) -> document | NULL   [204]
+--     a complete document is taken back, in brouillon, en_attente,
+--     incomplet (request_state otherwise).
 -- request_document_content(p_account uuid, p_request uuid,
 --                p_document uuid, p_first integer DEFAULT 0,
 --                p_count integer DEFAULT NULL)
@@ -1278,6 +1288,23 @@ BEGIN
 END
 $$;
 
+-- One of the kinds the procedure asks for, or "autre".
+CREATE FUNCTION portal.request_document_kind(r portal.requests, p_kind text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF p_kind IS DISTINCT FROM 'autre' AND NOT EXISTS (
+           SELECT 1 FROM portal.procedures p,
+                         jsonb_array_elements(p.documents) k
+            WHERE p.id = r.procedure_id AND k->>'kind' = p_kind)
+    THEN
+        RAISE EXCEPTION 'no document of kind % here', p_kind
+              USING CONSTRAINT = 'request_document_kind';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION portal.request_document_begin(p_account uuid,
                                               p_request uuid, p_kind text,
                                               p_filename text)
@@ -1293,13 +1320,8 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    IF p_kind IS DISTINCT FROM 'autre' AND NOT EXISTS (
-           SELECT 1 FROM portal.procedures p,
-                         jsonb_array_elements(p.documents) k
-            WHERE p.id = r.procedure_id AND k->>'kind' = p_kind)
-    THEN
-        RAISE EXCEPTION 'no document of kind % here', p_kind
-              USING CONSTRAINT = 'request_document_kind';
+    IF p_kind IS NOT NULL THEN
+        PERFORM portal.request_document_kind(r, p_kind);
     END IF;
 
     PERFORM portal.request_documents_room(r.id, 1, 1);
@@ -1379,7 +1401,8 @@ CREATE FUNCTION portal.request_document_finish(p_account uuid,
                                                p_document uuid,
                                                p_content_type text,
                                                p_sha256 bytea,
-                                               p_size bigint, p_url text)
+                                               p_size bigint, p_url text,
+                                               p_kind text DEFAULT NULL)
 RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
@@ -1403,24 +1426,31 @@ BEGIN
               USING CONSTRAINT = 'request_document_size';
     END IF;
 
+    IF p_kind IS NOT NULL THEN
+        PERFORM portal.request_document_kind(r, p_kind);
+    END IF;
+
     PERFORM portal.request_documents_room(r.id, 0, 0);
 
     UPDATE portal.request_documents
-       SET state = 'complete', content_type = p_content_type,
-           sha256 = p_sha256, completed_at = now()
+       SET state = 'complete', kind = coalesce(p_kind, kind),
+           content_type = p_content_type, sha256 = p_sha256,
+           completed_at = now()
      WHERE id = d.id
     RETURNING * INTO d;
 
     SELECT portal.document_kind_label(p.documents, d.kind) INTO label
       FROM portal.procedures p WHERE p.id = r.procedure_id;
 
-    PERFORM portal.request_notify(r, 'acknowledgement',
-        format('Pièce reçue pour la demande %s', r.reference),
-        format(E'Nous avons bien reçu la pièce « %s » (fichier « %s »,'
-                ' %s) pour votre demande %s.\n\n%s',
-               label, d.filename, portal.size_text(d.size),
-               portal.request_named(r), portal.no_reply_text()),
-        p_url);
+    IF r.state <> 'brouillon' THEN
+        PERFORM portal.request_notify(r, 'acknowledgement',
+            format('Pièce reçue pour la demande %s', r.reference),
+            format(E'Nous avons bien reçu la pièce « %s » (fichier « %s »,'
+                    ' %s) pour votre demande %s.\n\n%s',
+                   label, d.filename, portal.size_text(d.size),
+                   portal.request_named(r), portal.no_reply_text()),
+            p_url);
+    END IF;
 
     RETURN portal.request_document_json(d, label);
 END
@@ -1440,6 +1470,47 @@ AS $$
         RETURNING d.id
     )
     SELECT EXISTS (SELECT 1 FROM gone)
+$$;
+
+-- Taken back by the citizen while the request may change; NULL (404) when
+-- the request is not the account's or the document not one of its
+-- complete ones, whatever the state.
+CREATE FUNCTION portal.request_document_remove(p_account uuid,
+                                               p_request uuid,
+                                               p_document uuid)
+RETURNS json
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+DECLARE
+    r      portal.requests;
+    d      portal.request_documents;
+    label  text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM portal.request_documents x
+                     JOIN portal.requests q ON q.id = x.request_id
+                    WHERE x.id = p_document AND x.request_id = p_request
+                      AND x.state = 'complete'
+                      AND q.account_id = p_account)
+    THEN
+        RETURN NULL;
+    END IF;
+
+    r := portal.request_lock(p_account, p_request, true);
+
+    DELETE FROM portal.request_documents
+     WHERE id = p_document AND request_id = r.id AND state = 'complete'
+    RETURNING * INTO d;
+
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    SELECT portal.document_kind_label(p.documents, d.kind) INTO label
+      FROM portal.procedures p WHERE p.id = r.procedure_id;
+
+    RETURN portal.request_document_json(d, label);
+END
 $$;
 
 CREATE FUNCTION portal.request_document_content(p_account uuid,
