@@ -851,4 +851,5 @@ ngx_http_portal_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_portal_captcha_exit();
+    ngx_http_portal_catalog_exit();
 }
