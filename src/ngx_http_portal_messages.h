@@ -281,4 +281,12 @@
     "Cette clé d’idempotence a déjà servi pour une autre demande."
 
 
+/* a request's PDF */
+
+#define NGX_HTTP_PORTAL_M_REQUEST_NO_PDF                                     \
+    "Le récapitulatif PDF n’est pas encore disponible : tant que votre"      \
+    " demande peut être modifiée, consultez-la en ligne. Il le sera dès"     \
+    " qu’elle sera en cours de traitement."
+
+
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

@@ -14,11 +14,16 @@
  * pages in _pdf_page.c.
  *
  * Threads: every call has its own cairo surface, pango context and
- * layouts.  The font map is pango's default for the calling thread (pango
- * keeps one per thread and frees it when the thread ends): making one per
- * call costs more than the rest of the drawing (fontconfig sorts every
- * installed font for each new font map).  Fontconfig's configuration and
- * cairo's font caches are process-wide and thread-safe.
+ * layouts.  Each thread has a font map of its own, made at its first PDF:
+ * making one per call costs more than the rest of the drawing (fontconfig
+ * sorts every installed font for each new font map), and pango's font
+ * maps are not shared between threads.  The maps are freed together by
+ * ngx_http_portal_pdf_exit(), not by their threads' end as pango's
+ * default maps are: nginx's pool threads end with the worker, and one
+ * that freed its fonts while the worker's exit() ran the libraries' own
+ * clean-up killed the worker (signal 11, at one stop in five).
+ * Fontconfig's configuration and cairo's font caches are process-wide and
+ * thread-safe.
  */
 
 
@@ -31,6 +36,15 @@
 #include "ngx_http_portal_pdf_common.h"
 
 
+/* the font maps of the threads, freed at the process's exit */
+typedef struct ngx_http_portal_pdf_map_s  ngx_http_portal_pdf_map_t;
+
+struct ngx_http_portal_pdf_map_s {
+    PangoFontMap                   *map;
+    ngx_http_portal_pdf_map_t      *next;
+};
+
+
 /* cairo's output */
 typedef struct {
     u_char                         *data;
@@ -41,6 +55,7 @@ typedef struct {
 
 
 static void ngx_http_portal_pdf_init_once(void);
+static PangoFontMap *ngx_http_portal_pdf_font_map(void);
 static cairo_status_t ngx_http_portal_pdf_write(void *closure,
     const unsigned char *data, unsigned int length);
 
@@ -49,6 +64,10 @@ static cairo_status_t ngx_http_portal_pdf_write(void *closure,
 
 static pthread_once_t  ngx_http_portal_pdf_once = PTHREAD_ONCE_INIT;
 static const char     *ngx_http_portal_pdf_init_error;
+
+static pthread_mutex_t             ngx_http_portal_pdf_maps_lock =
+                                       PTHREAD_MUTEX_INITIALIZER;
+static ngx_http_portal_pdf_map_t  *ngx_http_portal_pdf_maps;
 
 
 int
@@ -112,12 +131,12 @@ ngx_http_portal_pdf_render(const json_t *doc,
     }
 
     /*
-     * Pango's font map for this thread; 72 dpi, so that a point of the
-     * fonts is a unit of the page, and metrics unhinted, as on paper
+     * The font map of this thread; 72 dpi, so that a point of the fonts
+     * is a unit of the page, and metrics unhinted, as on paper
      */
 
     ctx.context = pango_font_map_create_context(
-                                        pango_cairo_font_map_get_default());
+                                        ngx_http_portal_pdf_font_map());
 
     pango_cairo_update_context(ctx.cr, ctx.context);
     pango_cairo_context_set_resolution(ctx.context, 72.0);
@@ -269,6 +288,53 @@ ngx_http_portal_pdf_init_once(void)
     g_object_unref(context);
 }
 
+
+
+void
+ngx_http_portal_pdf_exit(void)
+{
+    ngx_http_portal_pdf_map_t  *m;
+
+    (void) pthread_mutex_lock(&ngx_http_portal_pdf_maps_lock);
+
+    while (ngx_http_portal_pdf_maps != NULL) {
+        m = ngx_http_portal_pdf_maps;
+        ngx_http_portal_pdf_maps = m->next;
+
+        g_object_unref(m->map);
+        free(m);
+    }
+
+    (void) pthread_mutex_unlock(&ngx_http_portal_pdf_maps_lock);
+}
+
+
+static PangoFontMap *
+ngx_http_portal_pdf_font_map(void)
+{
+    ngx_http_portal_pdf_map_t  *m;
+
+    static __thread PangoFontMap  *map;
+
+    if (map != NULL) {
+        return map;
+    }
+
+    map = pango_cairo_font_map_new();
+
+    m = malloc(sizeof(ngx_http_portal_pdf_map_t));
+
+    if (m != NULL) {
+        m->map = map;
+
+        (void) pthread_mutex_lock(&ngx_http_portal_pdf_maps_lock);
+        m->next = ngx_http_portal_pdf_maps;
+        ngx_http_portal_pdf_maps = m;
+        (void) pthread_mutex_unlock(&ngx_http_portal_pdf_maps_lock);
+    }
+
+    return map;
+}
 
 
 /* cairo's output, into one growing buffer */
