@@ -138,6 +138,29 @@ ngx_http_portal_catalog_init(ngx_cycle_t *cycle,
 }
 
 
+void
+ngx_http_portal_catalog_exit(void)
+{
+    ngx_http_portal_catalog_t         *cat;
+    ngx_http_portal_catalog_worker_t  *w;
+
+    w = ngx_http_portal_catalog_worker;
+
+    if (w == NULL || w->current == NULL) {
+        return;
+    }
+
+    /* a request still holding it frees it when it ends */
+
+    cat = w->current;
+    w->current = NULL;
+
+    if (cat->refs == 0) {
+        ngx_destroy_pool(cat->pool);
+    }
+}
+
+
 /* GET catalog */
 
 static ngx_int_t

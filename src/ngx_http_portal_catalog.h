@@ -40,6 +40,9 @@ extern ngx_http_portal_route_t  ngx_http_portal_catalog_routes[];
 ngx_int_t ngx_http_portal_catalog_init(ngx_cycle_t *cycle,
     ngx_http_portal_main_conf_t *pmcf);
 
+/* at a worker's exit: the current catalog goes */
+void ngx_http_portal_catalog_exit(void);
+
 /*
  * The catalog for this request, held until it ends, then next(); when the
  * worker has none yet, it is read first (the request waits).  Returns as

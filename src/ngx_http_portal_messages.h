@@ -293,5 +293,12 @@
     "Cette demande a déjà 20 pièces ou 50 Mo de pièces : supprimez-en une"   \
     " avant d’en déposer une autre."
 
+/* a request's PDF */
+
+#define NGX_HTTP_PORTAL_M_REQUEST_NO_PDF                                     \
+    "Le récapitulatif PDF n’est pas encore disponible : tant que votre"      \
+    " demande peut être modifiée, consultez-la en ligne. Il le sera dès"     \
+    " qu’elle sera en cours de traitement."
+
 
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

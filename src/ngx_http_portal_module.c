@@ -26,6 +26,7 @@
 #include "ngx_http_portal_json.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
+#include "ngx_http_portal_pdf.h"
 #include "ngx_http_portal_request.h"
 #include "ngx_http_portal_request_document.h"
 #include "ngx_http_portal_response.h"
@@ -43,6 +44,8 @@ static char *ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_portal_town_address(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
     void *data);
@@ -107,6 +110,7 @@ static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
     ngx_http_portal_catalog_routes,
     ngx_http_portal_request_routes,
     ngx_http_portal_request_document_routes,
+    ngx_http_portal_pdf_routes,
     NULL
 };
 
@@ -204,6 +208,13 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       offsetof(ngx_http_portal_main_conf_t, captcha_threads),
       NULL },
 
+    { ngx_string("portal_pdf_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, pdf_threads),
+      NULL },
+
     { ngx_string("portal_captcha_font"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -282,6 +293,27 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_portal_loc_conf_t, json_max_size),
       &ngx_http_portal_positive_size_post },
+
+    { ngx_string("portal_town_name"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, town_name),
+      NULL },
+
+    { ngx_string("portal_town_service"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, town_service),
+      NULL },
+
+    { ngx_string("portal_town_address"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1234,
+      ngx_http_portal_town_address,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_portal_loc_conf_t, town_address),
+      NULL },
 
     { ngx_string("portal_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -500,6 +532,47 @@ ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the lines of the address, each an argument: at most 4, by the parser */
+
+static char *
+ngx_http_portal_town_address(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *line;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            return "takes lines that are not empty";
+        }
+
+        line = ngx_array_push(*a);
+        if (line == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *line = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_portal_check_answer(ngx_conf_t *cf, void *post, void *data)
 {
@@ -678,6 +751,10 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
         pmcf->captcha_threads = pmcf->threads;
     }
 
+    if (pmcf->pdf_threads.pool == NULL) {
+        pmcf->pdf_threads = pmcf->threads;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -696,12 +773,15 @@ ngx_http_portal_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     plcf->public_url = { 0, NULL };
+     *     plcf->town_name = { 0, NULL };
+     *     plcf->town_service = { 0, NULL };
      */
 
     plcf->api = NGX_CONF_UNSET_UINT;
     plcf->cookie_secure = NGX_CONF_UNSET;
     plcf->upload_max_size = NGX_CONF_UNSET_SIZE;
     plcf->json_max_size = NGX_CONF_UNSET_SIZE;
+    plcf->town_address = NGX_CONF_UNSET_PTR;
 
     return plcf;
 }
@@ -721,6 +801,12 @@ ngx_http_portal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_size_value(conf->json_max_size, prev->json_max_size,
                               64 * 1024);
+
+    /* no town by default: a PDF names none rather than a wrong one */
+
+    ngx_conf_merge_str_value(conf->town_name, prev->town_name, "");
+    ngx_conf_merge_str_value(conf->town_service, prev->town_service, "");
+    ngx_conf_merge_ptr_value(conf->town_address, prev->town_address, NULL);
 
     if (conf->upload_max_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -815,12 +901,18 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
     pmcf->threads.pool = ngx_thread_pool_get(cycle, &pmcf->threads.name);
     pmcf->captcha_threads.pool = ngx_thread_pool_get(cycle,
                                                 &pmcf->captcha_threads.name);
+    pmcf->pdf_threads.pool = ngx_thread_pool_get(cycle,
+                                                 &pmcf->pdf_threads.name);
 
-    if (pmcf->threads.pool == NULL || pmcf->captcha_threads.pool == NULL) {
+    if (pmcf->threads.pool == NULL || pmcf->captcha_threads.pool == NULL
+        || pmcf->pdf_threads.pool == NULL)
+    {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "thread pool \"%V\" not found",
-                      pmcf->threads.pool ? &pmcf->captcha_threads.name
-                                         : &pmcf->threads.name);
+                      pmcf->threads.pool == NULL ? &pmcf->threads.name
+                      : pmcf->captcha_threads.pool == NULL
+                        ? &pmcf->captcha_threads.name
+                        : &pmcf->pdf_threads.name);
         return NGX_ERROR;
     }
 
@@ -835,6 +927,10 @@ ngx_http_portal_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    /* pango starts a thread to load the fonts: in a worker, not before */
+
+    ngx_http_portal_pdf_init_process(cycle);
 
     return NGX_OK;
 }
@@ -853,4 +949,9 @@ ngx_http_portal_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_portal_captcha_exit();
+    ngx_http_portal_catalog_exit();
+
+    /* the thread pools, a core module's, have ended before */
+
+    ngx_http_portal_pdf_exit_process(cycle);
 }

@@ -22,6 +22,8 @@
  *   _upload.c       a document's body streamed through the multipart
  *                   parser (_upload_form.c) into PostgreSQL in chunks
  *                   (_store.c); _download.c sends one back
+ *   _pdf_render.c   a request's PDF (_pdf.c), drawn with cairo and
+ *                   pango on the thread pool
  *   _response.c   every answer: JSON, the error envelope, files
  *
  * _db.c is the PostgreSQL pool under all of them; _outbox.c and
@@ -84,9 +86,10 @@ typedef struct {
 
     time_t                      session_timeout;
 
-    /* hashing, PDF; captchas' pictures and sounds (the same by default) */
+    /* hashing; captchas' pictures and sounds; PDFs (one pool by default) */
     ngx_http_portal_threads_t   threads;
     ngx_http_portal_threads_t   captcha_threads;
+    ngx_http_portal_threads_t   pdf_threads;
 
     ngx_str_t                   captcha_font;
     ngx_str_t                   captcha_test_answer;
@@ -115,6 +118,11 @@ typedef struct {
     ngx_str_t                   public_url;
     size_t                      upload_max_size;
     size_t                      json_max_size;
+
+    /* the town hall at the top of the PDFs; address: NULL, or lines */
+    ngx_str_t                   town_name;
+    ngx_str_t                   town_service;
+    ngx_array_t                *town_address;
 } ngx_http_portal_loc_conf_t;
 
 

@@ -48,5 +48,11 @@ int ngx_http_portal_pdf_render(const json_t *doc,
     const ngx_http_portal_pdf_town_t *town, u_char **pdf, size_t *len,
     char *err, size_t errlen);
 
+/*
+ * At the process's exit, once no thread draws any more (nginx has ended
+ * its pool threads): the threads' font maps and their fonts are freed.
+ */
+void ngx_http_portal_pdf_exit(void);
+
 
 #endif /* _NGX_HTTP_PORTAL_PDF_RENDER_H_INCLUDED_ */

@@ -352,3 +352,92 @@ location /api/ { portal_api citizen; portal_json_max_size lots; }
 --- must_die: portal_json_max_size lots;
 --- error_log
 invalid value
+
+
+
+=== TEST 33: portal_pdf_thread_pool names no thread_pool
+--- http_config
+portal_pdf_thread_pool nosuchpool;
+--- must_die: portal_pdf_thread_pool nosuchpool;
+--- error_log
+unknown thread pool "nosuchpool"
+
+
+
+=== TEST 34: portal_pdf_thread_pool twice
+--- main_config
+thread_pool pdfs threads=1;
+--- http_config
+portal_pdf_thread_pool pdfs;
+portal_pdf_thread_pool pdfs;
+--- must_die: portal_pdf_thread_pool pdfs;
+--- error_log
+"portal_pdf_thread_pool" directive is duplicate
+
+
+
+=== TEST 35: a pool of its own for PDFs and a town in the server: nginx starts
+--- main_config
+thread_pool pdfs threads=1 max_queue=8;
+--- http_config
+portal_pdf_thread_pool pdfs;
+portal_town_name "Mairie de Val-d’Essai";
+--- config
+portal_town_service "Pôle des démarches en ligne";
+portal_town_address "2 place de l’Église" "BP 12" "99999 Val-d’Essai"
+                    "France";
+location /api/ { portal_api citizen; }
+--- request
+GET /api/health
+--- response_body_json
+{"status": "ok", "db": "ok"}
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 36: portal_town_address twice
+--- http_config
+portal_town_address "2 place de l’Église";
+portal_town_address "99999 Val-d’Essai";
+--- must_die: portal_town_address "99999
+--- error_log
+"portal_town_address" directive is duplicate
+
+
+
+=== TEST 37: portal_town_address of five lines
+--- http_config
+portal_town_address "Hôtel de Ville" "2 place de l’Église" "BP 12" "99999 Val-d’Essai" "France";
+--- must_die: portal_town_address "Hôtel
+--- error_log
+invalid number of arguments in "portal_town_address"
+
+
+
+=== TEST 38: portal_town_address with an empty line
+--- http_config
+portal_town_address "2 place de l’Église" "" "99999 Val-d’Essai";
+--- must_die: portal_town_address "2 place
+--- error_log
+"portal_town_address" directive takes lines that are not empty
+
+
+
+=== TEST 39: portal_town_name is not a location directive
+--- config
+location /api/ { portal_api citizen; portal_town_name "Mairie"; }
+--- must_die: portal_town_name "Mairie";
+--- error_log
+"portal_town_name" directive is not allowed here
+
+
+
+=== TEST 40: portal_town_name twice
+--- http_config
+portal_town_name "Mairie de Val-d’Essai";
+portal_town_name "Mairie d’ailleurs";
+--- must_die: portal_town_name "Mairie d’ailleurs";
+--- error_log
+"portal_town_name" directive is duplicate

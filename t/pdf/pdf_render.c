@@ -152,6 +152,10 @@ main(int argc, char **argv)
     free(tid);
     json_decref(doc);
 
+    /* the threads' font maps, as nginx frees them at a worker's exit */
+
+    ngx_http_portal_pdf_exit();
+
     return rc;
 }
 

@@ -1,0 +1,490 @@
+
+/*
+ * Portail Citoyen: a request as a PDF, for the household it belongs to.
+ *
+ *     GET requests/{id}.pdf    the request's summary, application/pdf
+ *
+ * One statement, portal.request_pdf(), gives what the PDF prints as JSON:
+ * NULL for a request that is not the account's (the route's 404, as an
+ * unknown one), request_state in the states where the citizen may still
+ * change it (409).  A thread of portal_pdf_thread_pool parses that JSON
+ * and draws the PDF (_pdf_render.c, with the town's header of the
+ * portal_town_* directives); the worker sends it inline, and the request's
+ * pool frees it.  That pool's queue full (its max_queue), the answer is
+ * 503 with Retry-After.  An account not yet validated reads its requests
+ * too.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <dlfcn.h>
+#include <jansson.h>
+#include <pango/pangocairo.h>
+
+#include "ngx_http_portal_module.h"
+#include "ngx_http_portal_db.h"
+#include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_pdf.h"
+#include "ngx_http_portal_pdf_render.h"
+#include "ngx_http_portal_resource.h"
+#include "ngx_http_portal_response.h"
+#include "ngx_http_portal_router.h"
+#include "ngx_http_portal_thread.h"
+
+
+/* the part of a reference that names the file: "2026-000123" */
+#define NGX_HTTP_PORTAL_PDF_REFERENCE_MAX  32
+
+
+/* what the pool thread reads and writes: nothing of the request's */
+typedef struct {
+    ngx_http_portal_pdf_town_t        town;
+
+    /* portal.request_pdf()'s JSON, NUL-ended */
+    u_char                           *doc;
+    size_t                            doc_len;
+
+    /* the PDF made, malloc()ed */
+    u_char                           *pdf;
+    size_t                            pdf_len;
+
+    u_char                            reference[
+                                        NGX_HTTP_PORTAL_PDF_REFERENCE_MAX];
+    size_t                            reference_len;
+
+    ngx_uint_t                        failed;
+    char                              error[NGX_HTTP_PORTAL_PDF_ERRLEN];
+} ngx_http_portal_pdf_job_t;
+
+
+static ngx_int_t ngx_http_portal_pdf_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+static void ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res);
+static ngx_http_portal_pdf_job_t *ngx_http_portal_pdf_job(
+    ngx_http_request_t *r, u_char *doc, size_t len);
+static const char *ngx_http_portal_pdf_copy(u_char **p, ngx_str_t *s);
+static void ngx_http_portal_pdf_work(void *data);
+static void ngx_http_portal_pdf_reference(ngx_http_portal_pdf_job_t *job,
+    json_t *doc);
+static void ngx_http_portal_pdf_made(ngx_http_request_t *r, void *data);
+static ngx_int_t ngx_http_portal_pdf_busy(ngx_http_request_t *r);
+static ngx_int_t ngx_http_portal_pdf_send(ngx_http_request_t *r,
+    ngx_http_portal_pdf_job_t *job, u_char *pdf);
+
+
+static ngx_str_t  ngx_http_portal_pdf_type = ngx_string("application/pdf");
+
+
+static ngx_http_portal_fault_t  ngx_http_portal_pdf_missing = {
+    "not_found", NGX_HTTP_PORTAL_M_REQUEST_NOT_FOUND
+};
+
+
+ngx_http_portal_route_t  ngx_http_portal_pdf_routes[] = {
+
+    { NGX_HTTP_PORTAL_READ, "requests/{uuid}.pdf",
+      ngx_http_portal_pdf_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN, NULL,
+      &ngx_http_portal_pdf_missing },
+
+    NGX_HTTP_PORTAL_ROUTES_END
+};
+
+
+static ngx_http_portal_sql_t  ngx_http_portal_pdf_sql = {
+    "portal_pdf_request", "SELECT portal.request_pdf($1, $2)", 2, 0
+};
+
+
+/* brouillon, en_attente, incomplet: the request is still the citizen's */
+
+static const ngx_http_portal_sql_error_t  ngx_http_portal_pdf_errors[] = {
+
+    { "P0001", "request_state", NGX_HTTP_CONFLICT, "state_conflict",
+      NGX_HTTP_PORTAL_M_REQUEST_NO_PDF, NULL, NULL, 0 },
+
+    NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+
+void
+ngx_http_portal_pdf_init_process(ngx_cycle_t *cycle)
+{
+    char        err[NGX_HTTP_PORTAL_PDF_ERRLEN];
+    Dl_info     info;
+    const char *why;
+
+    /*
+     * Pango, cairo and fontconfig stay loaded for the life of the process:
+     * glib keeps the types that pango registers, and a font map per pool
+     * thread stays to the end (_pdf_render.c).  nginx unloads its modules
+     * as it destroys the cycle's pool, at a process's exit; pango went
+     * with this module then, and its caches read as leaks.  The module
+     * itself is unloaded as before: the libraries of libpq (gnutls) must
+     * go with the pool, since their clean-up reads the environment, whose
+     * strings of "env" directives are in that pool.
+     */
+
+    if (dladdr((void *) pango_cairo_font_map_new, &info) == 0
+        || info.dli_fname == NULL
+        || dlopen(info.dli_fname, RTLD_NOW|RTLD_NOLOAD|RTLD_NODELETE) == NULL)
+    {
+        why = dlerror();
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "portal: pango could not be kept loaded: %s",
+                      why ? why : "not found by dladdr()");
+    }
+
+    if (ngx_http_portal_pdf_init(err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "portal: requests cannot be made into PDFs: %s", err);
+    }
+}
+
+
+void
+ngx_http_portal_pdf_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_portal_pdf_exit();
+}
+
+
+static ngx_int_t
+ngx_http_portal_pdf_handler(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_db_query(r, &ngx_http_portal_pdf_sql,
+                                 ngx_http_portal_pdf_found);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_db_param(q, (char *) ctx->session.id,
+                             ngx_strlen(ctx->session.id));
+    ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
+                             ctx->params[0].len);
+
+    return ngx_http_portal_db_suspend(q);
+}
+
+
+static void
+ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res)
+{
+    ngx_http_request_t           *r;
+    ngx_http_portal_ctx_t        *ctx;
+    ngx_http_portal_pdf_job_t    *job;
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    r = q->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
+
+    if (status == NGX_HTTP_PORTAL_DB_OK
+        && PQresultStatus(res) == PGRES_FATAL_ERROR
+        && ngx_http_portal_resource_error(r, ngx_http_portal_pdf_errors, res)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
+        return;
+    }
+
+    /* another household's request, or none */
+
+    if (PQgetisnull(res, 0, 0)) {
+        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+        return;
+    }
+
+    /* the result is cleared when we return: the thread gets a copy */
+
+    job = ngx_http_portal_pdf_job(r, (u_char *) PQgetvalue(res, 0, 0),
+                                  PQgetlength(res, 0, 0));
+    if (job == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "portal: the PDF of request %V goes to the thread pool",
+                   &ctx->params[0]);
+
+    /*
+     * PDFs have a pool of their own (portal_pdf_thread_pool), so that a
+     * flood of them never holds up a login's hashing; its queue full, the
+     * page is told to try again in a moment.
+     */
+
+    if (ngx_http_portal_thread_post_to(pmcf->pdf_threads.pool, r, job,
+                                       ngx_http_portal_pdf_work,
+                                       ngx_http_portal_pdf_made)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "portal: a request's PDF could not go to the thread"
+                      " pool \"%V\"", &pmcf->pdf_threads.name);
+        ngx_http_portal_thread_free(job);
+        ngx_http_finalize_request(r, ngx_http_portal_pdf_busy(r));
+        return;
+    }
+
+    /* the request waits for made(), with the count it holds */
+}
+
+
+/* one block: the job, the JSON, the town's lines, each NUL-ended */
+
+static ngx_http_portal_pdf_job_t *
+ngx_http_portal_pdf_job(ngx_http_request_t *r, u_char *doc, size_t len)
+{
+    u_char                      *p;
+    size_t                       size;
+    ngx_str_t                   *address;
+    ngx_uint_t                   i, n;
+    ngx_http_portal_pdf_job_t   *job;
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    if (plcf->town_address) {
+        address = plcf->town_address->elts;
+        n = ngx_min(plcf->town_address->nelts,
+                    NGX_HTTP_PORTAL_PDF_ADDRESS_MAX);
+
+    } else {
+        address = NULL;
+        n = 0;
+    }
+
+    size = sizeof(ngx_http_portal_pdf_job_t) + len + 1
+           + plcf->town_name.len + 1 + plcf->town_service.len + 1
+           + plcf->public_url.len + 1;
+
+    for (i = 0; i < n; i++) {
+        size += address[i].len + 1;
+    }
+
+    job = ngx_http_portal_thread_alloc(r->connection->log, size);
+    if (job == NULL) {
+        return NULL;
+    }
+
+    p = (u_char *) (job + 1);
+
+    job->doc = p;
+    job->doc_len = len;
+    p = ngx_cpymem(p, doc, len);
+    *p++ = '\0';
+
+    /* what is not configured is not printed */
+
+    job->town.name = plcf->town_name.len
+                     ? ngx_http_portal_pdf_copy(&p, &plcf->town_name) : NULL;
+    job->town.service = plcf->town_service.len
+                        ? ngx_http_portal_pdf_copy(&p, &plcf->town_service)
+                        : NULL;
+
+    for (i = 0; i < n; i++) {
+        job->town.address[i] = ngx_http_portal_pdf_copy(&p, &address[i]);
+    }
+
+    job->town.url = plcf->public_url.len
+                    ? ngx_http_portal_pdf_copy(&p, &plcf->public_url) : NULL;
+
+    return job;
+}
+
+
+static const char *
+ngx_http_portal_pdf_copy(u_char **p, ngx_str_t *s)
+{
+    u_char  *start;
+
+    start = *p;
+    *p = ngx_cpymem(*p, s->data, s->len);
+    *(*p)++ = '\0';
+
+    return (const char *) start;
+}
+
+
+/* in a pool thread */
+
+static void
+ngx_http_portal_pdf_work(void *data)
+{
+    ngx_http_portal_pdf_job_t *job = data;
+
+    json_t        *doc;
+    json_error_t   jerr;
+
+    /* PostgreSQL's json may carry \u0000: the renderer drops it */
+
+    doc = json_loadb((char *) job->doc, job->doc_len, JSON_ALLOW_NUL, &jerr);
+
+    if (doc == NULL) {
+        /* the position only: the text may quote the citizen's data */
+
+        job->failed = 1;
+        (void) ngx_snprintf((u_char *) job->error, sizeof(job->error) - 1,
+                            "the request is not JSON (line %d, column"
+                            " %d)%Z", jerr.line, jerr.column);
+        return;
+    }
+
+    ngx_http_portal_pdf_reference(job, doc);
+
+    if (ngx_http_portal_pdf_render(doc, &job->town, &job->pdf,
+                                   &job->pdf_len, job->error,
+                                   sizeof(job->error))
+        != 0)
+    {
+        job->failed = 1;
+    }
+
+    json_decref(doc);
+}
+
+
+/* the file's name: the reference's letters, digits and dashes */
+
+static void
+ngx_http_portal_pdf_reference(ngx_http_portal_pdf_job_t *job, json_t *doc)
+{
+    u_char      *s, c;
+    size_t       i, len;
+    json_t      *v;
+
+    v = json_object_get(doc, "reference");
+
+    if (!json_is_string(v)) {
+        return;
+    }
+
+    s = (u_char *) json_string_value(v);
+    len = json_string_length(v);
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z') || c == '-' || c == '_'))
+        {
+            continue;
+        }
+
+        if (job->reference_len == NGX_HTTP_PORTAL_PDF_REFERENCE_MAX) {
+            break;
+        }
+
+        job->reference[job->reference_len++] = c;
+    }
+}
+
+
+/* back on the event loop */
+
+static void
+ngx_http_portal_pdf_made(ngx_http_request_t *r, void *data)
+{
+    ngx_http_portal_pdf_job_t *job = data;
+
+    u_char  *pdf;
+
+    /* the client went away meanwhile */
+
+    if (r == NULL) {
+        free(job->pdf);
+        job->pdf = NULL;
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "portal: a request's PDF was made for a client that"
+                      " has gone");
+        return;
+    }
+
+    if (job->failed) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "portal: no PDF of the request: %s", job->error);
+        free(job->pdf);
+        job->pdf = NULL;
+
+        ngx_http_finalize_request(r, ngx_http_portal_response_internal(r));
+        return;
+    }
+
+    /* the answer's from now on */
+
+    pdf = job->pdf;
+    job->pdf = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_portal_pdf_send(r, job, pdf));
+}
+
+
+/* the thread pool's queue is full: PDFs are drawn in a moment */
+
+static ngx_int_t
+ngx_http_portal_pdf_busy(ngx_http_request_t *r)
+{
+    if (ngx_http_portal_response_header_literal(r, "Retry-After", "2")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "busy", NGX_HTTP_PORTAL_M_BUSY);
+}
+
+
+/* shown in the browser, saved as "demande-2026-000123.pdf" */
+
+static ngx_int_t
+ngx_http_portal_pdf_send(ngx_http_request_t *r, ngx_http_portal_pdf_job_t *job,
+    u_char *pdf)
+{
+    u_char  *p, *value;
+    size_t   len;
+
+    len = sizeof("inline; filename=\"demande-.pdf\"") - 1
+          + job->reference_len;
+
+    value = ngx_pnalloc(r->pool, len);
+
+    if (value == NULL) {
+        free(pdf);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (job->reference_len) {
+        p = ngx_sprintf(value, "inline; filename=\"demande-%*s.pdf\"",
+                        job->reference_len, job->reference);
+
+    } else {
+        p = ngx_sprintf(value, "inline; filename=\"demande.pdf\"");
+    }
+
+    if (ngx_http_portal_response_header(r, "Content-Disposition", value,
+                                        p - value)
+        != NGX_OK)
+    {
+        free(pdf);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* freed with the request's pool, or at once on a failure */
+
+    return ngx_http_portal_response_memory(r, NGX_HTTP_OK,
+                                           &ngx_http_portal_pdf_type,
+                                           pdf, job->pdf_len, free);
+}
