@@ -204,6 +204,17 @@ async function envoyerPiece(page) {
     return reponse;
 }
 
+// A PDF link followed with the page's cookies (its context's requests): the
+// request drawn as a PDF, to be shown in the browser.
+async function lirePdf(page, lien, reference) {
+    const r = await page.request.get(await lien.getAttribute('href'));
+    assert.equal(r.status(), 200, await r.text());
+    assert.equal(r.headers()['content-type'], 'application/pdf');
+    assert.equal(r.headers()['content-disposition'],
+                 `inline; filename="demande-${reference}.pdf"`);
+    assert.equal((await r.body()).subarray(0, 5).toString('latin1'), '%PDF-');
+}
+
 // GET requests/{id} from the page, with its cookies.
 async function demandeLue(page, id) {
     return page.evaluate(async (i) => {
@@ -792,6 +803,7 @@ describe('online procedures, against the real API', () => {
             assert.equal(await pdf.getAttribute('href'),
                          new URL(`/api/requests/${id}.pdf`, BASE_URL).href);
             assert.equal(await pdf.getAttribute('target'), '_blank');
+            await lirePdf(page, pdf, r.data.reference);
             assert.match(await page.locator('tbody tr').first().innerText(),
                          /en traitement[\s\S]*Un agent s’occupe de votre demande/);
             await etat(page, 'demandes-en-traitement', '/demandes.html, a request in hand');
@@ -800,8 +812,10 @@ describe('online procedures, against the real API', () => {
             const info = await message(page, '#demarche-message');
             assert.match(info, /est à l’état « en traitement » : elle ne peut plus être modifiée/);
             assert.ok(await page.locator('#demande').isHidden());
-            assert.equal(await page.getByRole('link', { name: /Consulter la demande au format PDF/ })
-                .getAttribute('href'), new URL(`/api/requests/${id}.pdf`, BASE_URL).href);
+            const consulter = page.getByRole('link', { name: /Consulter la demande au format PDF/ });
+            assert.equal(await consulter.getAttribute('href'),
+                         new URL(`/api/requests/${id}.pdf`, BASE_URL).href);
+            await lirePdf(page, consulter, r.data.reference);
             assert.deepEqual(erreurs, []);
             t.diagnostic(`account ${FOYER.login}, request ${id}`);
         } finally {
