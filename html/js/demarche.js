@@ -1743,6 +1743,8 @@
         f.addEventListener('submit', function (ev) {
             ev.preventDefault();
             P.annoncer(zone, '');
+            // the last upload's outcome is no longer news
+            P.annoncer($('documents-message'), '');
             if (!etat.demande) {
                 return;
             }
