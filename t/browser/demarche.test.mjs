@@ -707,8 +707,9 @@ describe('online procedures, against the real API', () => {
                          'Le document doit être un PDF, une image JPEG ou PNG.');
             await attendreFocus(page, 'document-fichier');
             assert.ok(await page.locator('#envoi').isHidden());
-            assert.doesNotMatch(await page.locator('#documents-message').textContent(),
-                                /notes\.txt/, 'not said to be deposited');
+            assert.equal(await page.locator('#documents-message').textContent(),
+                         '', 'the last upload\'s confirmation cleared, '
+                         + 'notes.txt not said to be deposited');
 
             // A PDF above the size the page states, which is the server's
             // (portal_upload_max_size): 413 beside the field. One byte
