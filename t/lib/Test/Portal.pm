@@ -887,7 +887,9 @@ sub check_error_log {
 
 # Send a request and return a handle; the response is read by http_wait
 # or http_collect.  Options: headers => [name => value, ...] (or a hash),
-# body, timeout (s, default 10), port, http => '1.0' | '1.1'.
+# body, timeout (s, default 60: it tells a hang from slowness, and a call
+# that hashes twice with Argon2id at nice 19 on a loaded machine takes
+# more than 10), port, http => '1.0' | '1.1'.
 sub http_start {
     my ($method, $path, %o) = @_;
     my $h = bless {
@@ -895,7 +897,7 @@ sub http_start {
         path     => $path,
         buf      => '',
         start    => time,
-        deadline => time + ($o{timeout} // 10) * $Factor,
+        deadline => time + ($o{timeout} // 60) * $Factor,
     }, 'Test::Portal::HTTP';
 
     my $sock = IO::Socket::INET->new(
@@ -1732,7 +1734,7 @@ C<nginx_running()>.
 
 =item C<http_request($method, $path, %o)>
 
-Options headers (array or hash), body, timeout (10 s), http ('1.1'),
+Options headers (array or hash), body, timeout (60 s), http ('1.1'),
 port.  Returns a hash: status, reason, headers (lower-case names), body,
 elapsed, error (set when there is no complete response).
 
