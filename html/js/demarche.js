@@ -1707,21 +1707,7 @@
         if (res.status === 404 || res.status === 405) {
             return P.MESSAGES.indisponible;
         }
-        if (res.erreur && res.erreur.message) {
-            return P.typo(res.erreur.message);
-        }
-        if (res.status === 413) {
-            return 'Ce fichier est trop volumineux.';
-        }
-        if (res.status === 415) {
-            return 'Ce type de fichier n’est pas accepté : déposez un PDF, une '
-                   + 'image JPEG ou PNG.';
-        }
-        if (res.status === 0) {
-            return 'L’envoi a échoué. Vérifiez votre connexion et la taille du '
-                   + 'fichier, puis réessayez.';
-        }
-        return P.messageErreur(res, 'document');
+        return P.messageEnvoi(res);
     }
 
     function initDocuments() {
