@@ -18,6 +18,7 @@
         return;
     }
     var creer = P.creer;
+    var taille = P.taille;
     var tous = P.tous;
 
     var MOIS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin',
@@ -89,19 +90,6 @@
         var jour = parseInt(m[3], 10);
         return (jour === 1 ? '1er' : String(jour)) + ' '
                + MOIS[parseInt(m[2], 10) - 1] + ' ' + m[1];
-    }
-
-    function taille(octets) {
-        if (typeof octets !== 'number') {
-            return '';
-        }
-        if (octets < 1024) {
-            return octets + ' octets';
-        }
-        if (octets < 1024 * 1024) {
-            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
-        }
-        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
     }
 
     function valeur(objet, chemin) {

@@ -28,6 +28,7 @@
         return;
     }
     var creer = P.creer;
+    var taille = P.taille;
     var tous = P.tous;
     var T = P.TEXTES;
     var R = P.REGLES;
@@ -1629,19 +1630,6 @@
     }
 
     /* ------------------------------------------------------ documents */
-
-    function taille(octets) {
-        if (typeof octets !== 'number') {
-            return '';
-        }
-        if (octets < 1024) {
-            return octets + ' octets';
-        }
-        if (octets < 1024 * 1024) {
-            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
-        }
-        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
-    }
 
     function libellePiece(kind) {
         var d = (etat.procedure.documents || []).filter(function (x) {

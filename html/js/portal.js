@@ -1793,6 +1793,20 @@
         });
     }
 
+    /* A file's size, in the words of the documents' lists. */
+    function taille(octets) {
+        if (typeof octets !== 'number') {
+            return '';
+        }
+        if (octets < 1024) {
+            return octets + ' octets';
+        }
+        if (octets < 1024 * 1024) {
+            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
+        }
+        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
+    }
+
     /* What a refused upload (an answer of envoyerFichier()) says. */
     function messageEnvoi(res) {
         if (res.erreur && res.erreur.message) {
@@ -1901,6 +1915,7 @@
         chargerDemandes: chargerDemandes,
         envoyerFichier: envoyerFichier,
         messageEnvoi: messageEnvoi,
+        taille: taille,
         confirmer: confirmer
     };
 
