@@ -280,23 +280,12 @@ ngx_http_portal_captcha_found(ngx_http_portal_db_query_t *q,
     media = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
-    if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) == PGRES_FATAL_ERROR
-        && ngx_http_portal_resource_error(r, ngx_http_portal_captcha_errors,
-                                          res)
-           == NGX_OK)
+    /* spent or expired, a 404: the page asks for a new one */
+
+    if (ngx_http_portal_resource_row(q, status, res,
+                                     ngx_http_portal_captcha_errors)
+        != NGX_OK)
     {
-        return;
-    }
-
-    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
-        return;
-    }
-
-    /* spent or expired: the page asks for a new one */
-
-    if (PQgetisnull(res, 0, 0)) {
-        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
         return;
     }
 
@@ -346,28 +335,12 @@ ngx_http_portal_captcha_found(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    /*
-     * Pictures and sounds have a pool of their own (portal_captcha_thread_
-     * pool): a flood of them must not hold up the hashing of passwords.
-     * Its queue full, the page is told to try again in a moment.
-     */
+    /* the queue full, the page is told to try again in a moment */
 
-    if (ngx_http_portal_thread_post_to(pmcf->captcha_threads.pool, r, job,
-                                       media->work,
-                                       ngx_http_portal_captcha_made)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "portal: the captcha could not go to the thread"
-                      " pool \"%V\"", &pmcf->captcha_threads.name);
-        ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r,
-            ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                     "busy", NGX_HTTP_PORTAL_M_BUSY));
-        return;
-    }
-
-    /* the request waits for made(), with the count it holds */
+    (void) ngx_http_portal_thread_post_busy(&pmcf->captcha_threads, r, job,
+                                            media->work,
+                                            ngx_http_portal_captcha_made,
+                                            "the captcha", NULL);
 }
 
 

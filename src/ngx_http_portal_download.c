@@ -17,6 +17,7 @@
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_db.h"
 #include "ngx_http_portal_download.h"
+#include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_store.h"
@@ -113,7 +114,7 @@ ngx_http_portal_download_params(ngx_http_request_t *r,
 
     d->query->nparams = 0;
 
-    ngx_http_portal_store_ids(d->query, ctx);
+    ngx_http_portal_resource_ids(d->query, ctx);
     ngx_http_portal_store_num(d->query, d->first);
     ngx_http_portal_store_num(d->query, NGX_HTTP_PORTAL_DOWNLOAD_BATCH);
 }

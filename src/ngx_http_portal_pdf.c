@@ -71,7 +71,6 @@ static void ngx_http_portal_pdf_work(void *data);
 static void ngx_http_portal_pdf_reference(ngx_http_portal_pdf_job_t *job,
     json_t *doc);
 static void ngx_http_portal_pdf_made(ngx_http_request_t *r, void *data);
-static ngx_int_t ngx_http_portal_pdf_busy(ngx_http_request_t *r);
 static ngx_int_t ngx_http_portal_pdf_send(ngx_http_request_t *r,
     ngx_http_portal_pdf_job_t *job, u_char *pdf);
 
@@ -156,20 +155,8 @@ ngx_http_portal_pdf_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_portal_pdf_handler(ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx)
 {
-    ngx_http_portal_db_query_t  *q;
-
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_pdf_sql,
-                                 ngx_http_portal_pdf_found);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_portal_db_param(q, (char *) ctx->session.id,
-                             ngx_strlen(ctx->session.id));
-    ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
-                             ctx->params[0].len);
-
-    return ngx_http_portal_db_suspend(q);
+    return ngx_http_portal_resource_ids_run(r, ctx, &ngx_http_portal_pdf_sql,
+                                            ngx_http_portal_pdf_found);
 }
 
 
@@ -186,22 +173,12 @@ ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
 
-    if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) == PGRES_FATAL_ERROR
-        && ngx_http_portal_resource_error(r, ngx_http_portal_pdf_errors, res)
-           == NGX_OK)
+    /* another household's request, or none: a 404 */
+
+    if (ngx_http_portal_resource_row(q, status, res,
+                                     ngx_http_portal_pdf_errors)
+        != NGX_OK)
     {
-        return;
-    }
-
-    if (ngx_http_portal_db_rows(q, status, res, 1) != NGX_OK) {
-        return;
-    }
-
-    /* another household's request, or none */
-
-    if (PQgetisnull(res, 0, 0)) {
-        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
         return;
     }
 
@@ -218,26 +195,12 @@ ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
                    "portal: the PDF of request %V goes to the thread pool",
                    &ctx->params[0]);
 
-    /*
-     * PDFs have a pool of their own (portal_pdf_thread_pool), so that a
-     * flood of them never holds up a login's hashing; its queue full, the
-     * page is told to try again in a moment.
-     */
+    /* the queue full, the page is told to try again in a moment */
 
-    if (ngx_http_portal_thread_post_to(pmcf->pdf_threads.pool, r, job,
-                                       ngx_http_portal_pdf_work,
-                                       ngx_http_portal_pdf_made)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "portal: a request's PDF could not go to the thread"
-                      " pool \"%V\"", &pmcf->pdf_threads.name);
-        ngx_http_portal_thread_free(job);
-        ngx_http_finalize_request(r, ngx_http_portal_pdf_busy(r));
-        return;
-    }
-
-    /* the request waits for made(), with the count it holds */
+    (void) ngx_http_portal_thread_post_busy(&pmcf->pdf_threads, r, job,
+                                            ngx_http_portal_pdf_work,
+                                            ngx_http_portal_pdf_made,
+                                            "a request's PDF", "2");
 }
 
 
@@ -428,22 +391,6 @@ ngx_http_portal_pdf_made(ngx_http_request_t *r, void *data)
     job->pdf = NULL;
 
     ngx_http_finalize_request(r, ngx_http_portal_pdf_send(r, job, pdf));
-}
-
-
-/* the thread pool's queue is full: PDFs are drawn in a moment */
-
-static ngx_int_t
-ngx_http_portal_pdf_busy(ngx_http_request_t *r)
-{
-    if (ngx_http_portal_response_header_literal(r, "Retry-After", "2")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "busy", NGX_HTTP_PORTAL_M_BUSY);
 }
 
 

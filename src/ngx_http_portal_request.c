@@ -275,7 +275,6 @@ static ngx_int_t
 ngx_http_portal_request_update_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_http_portal_db_query_t      *q;
     ngx_http_portal_request_body_t  *in;
 
     in = ngx_pcalloc(r->pool, sizeof(ngx_http_portal_request_body_t));
@@ -286,18 +285,9 @@ ngx_http_portal_request_update_handler(ngx_http_request_t *r,
     in->status = NGX_HTTP_OK;
     ctx->input = in;
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_request_find_sql,
-                                 ngx_http_portal_request_found);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_portal_db_param(q, (char *) ctx->session.id,
-                             ngx_strlen(ctx->session.id));
-    ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
-                             ctx->params[0].len);
-
-    return ngx_http_portal_db_suspend(q);
+    return ngx_http_portal_resource_ids_run(r, ctx,
+                                            &ngx_http_portal_request_find_sql,
+                                            ngx_http_portal_request_found);
 }
 
 
@@ -313,12 +303,7 @@ ngx_http_portal_request_found(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     in = ctx->input;
 
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+    if (ngx_http_portal_resource_row(q, status, res, NULL) != NGX_OK) {
         return;
     }
 
@@ -386,10 +371,7 @@ ngx_http_portal_request_update(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_portal_db_param(q, (char *) ctx->session.id,
-                             ngx_strlen(ctx->session.id));
-    ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
-                             ctx->params[0].len);
+    ngx_http_portal_resource_ids(q, ctx);
     ngx_http_portal_request_optional(q, &in->member_id);
     ngx_http_portal_db_param(q, (char *) in->data_json.data,
                              in->data_json.len);
@@ -435,10 +417,7 @@ ngx_http_portal_request_submit_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_portal_db_param(q, (char *) ctx->session.id,
-                             ngx_strlen(ctx->session.id));
-    ngx_http_portal_db_param(q, (char *) ctx->params[0].data,
-                             ctx->params[0].len);
+    ngx_http_portal_resource_ids(q, ctx);
     ngx_http_portal_request_body_params(q, in);
     ngx_http_portal_request_url(q, r, ctx);
 

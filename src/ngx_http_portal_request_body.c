@@ -268,21 +268,12 @@ ngx_http_portal_request_body_done(ngx_http_portal_db_query_t *q,
                 ngx_http_portal_request_body_required(r, res));
             return;
         }
-
-        if (ngx_http_portal_resource_error(r, ngx_http_portal_request_errors,
-                                           res)
-            == NGX_OK)
-        {
-            return;
-        }
     }
 
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+    if (ngx_http_portal_resource_row(q, status, res,
+                                     ngx_http_portal_request_errors)
+        != NGX_OK)
+    {
         return;
     }
 

@@ -98,6 +98,40 @@ ngx_http_portal_resource_query(ngx_http_request_t *r,
 }
 
 
+void
+ngx_http_portal_resource_ids(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    ngx_http_portal_db_param(q, (char *) ctx->session.id,
+                             ngx_strlen(ctx->session.id));
+
+    for (i = 0; i < ctx->nparams; i++) {
+        ngx_http_portal_db_param(q, (char *) ctx->params[i].data,
+                                 ctx->params[i].len);
+    }
+}
+
+
+ngx_int_t
+ngx_http_portal_resource_ids_run(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_http_portal_sql_t *sql,
+    ngx_http_portal_db_handler_pt handler)
+{
+    ngx_http_portal_db_query_t  *q;
+
+    q = ngx_http_portal_db_query(r, sql, handler);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_portal_resource_ids(q, ctx);
+
+    return ngx_http_portal_db_suspend(q);
+}
+
+
 static ngx_http_portal_db_query_t *
 ngx_http_portal_resource_params(ngx_http_request_t *r,
     ngx_http_portal_resource_t *res, ngx_str_t *params, ngx_uint_t n)
@@ -126,26 +160,12 @@ ngx_http_portal_resource_done(ngx_http_portal_db_query_t *q,
     size_t                       len;
     ngx_str_t                    text;
     ngx_http_request_t          *r;
-    ngx_http_portal_ctx_t       *ctx;
     ngx_http_portal_resource_t  *rs;
 
     r = q->request;
     rs = q->data;
 
-    if (status == NGX_HTTP_PORTAL_DB_OK
-        && PQresultStatus(res) == PGRES_FATAL_ERROR
-        && ngx_http_portal_resource_error(r, rs->errors, res) == NGX_OK)
-    {
-        return;
-    }
-
-    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
-        return;
-    }
-
-    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+    if (ngx_http_portal_resource_row(q, status, res, rs->errors) != NGX_OK) {
         return;
     }
 
@@ -174,6 +194,40 @@ ngx_http_portal_resource_done(ngx_http_portal_db_query_t *q,
 
     ngx_http_finalize_request(r, ngx_http_portal_response_raw(r, rs->status,
                                                               &text));
+}
+
+
+ngx_int_t
+ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res,
+    const ngx_http_portal_sql_error_t *errors)
+{
+    ngx_http_request_t     *r;
+    ngx_http_portal_ctx_t  *ctx;
+
+    r = q->request;
+
+    if (errors
+        && status == NGX_HTTP_PORTAL_DB_OK
+        && PQresultStatus(res) == PGRES_FATAL_ERROR
+        && ngx_http_portal_resource_error(r, errors, res) == NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* none, or another household's */
+
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+        ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -77,6 +77,30 @@ void ngx_http_portal_resource_next(ngx_http_request_t *r,
 ngx_int_t ngx_http_portal_resource_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
+/*
+ * Parameters of a route's statement: the session's account, then the path's
+ * ids.
+ */
+void ngx_http_portal_resource_ids(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_ctx_t *ctx);
+
+/*
+ * From a handler: the statement sql with those parameters alone, its
+ * result to handler.  NGX_DONE, or an answer at once.
+ */
+ngx_int_t ngx_http_portal_resource_ids_run(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_http_portal_sql_t *sql,
+    ngx_http_portal_db_handler_pt handler);
+
+/*
+ * From a database callback: the one value of a statement, an error of it
+ * that errors maps (NULL: none) answered, NULL the route's 404.  NGX_OK:
+ * the value is there; otherwise the request is finished.
+ */
+ngx_int_t ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
+    ngx_http_portal_db_status_e status, PGresult *res,
+    const ngx_http_portal_sql_error_t *errors);
+
 /* a SQL error the resource maps: answered here, NGX_OK */
 ngx_int_t ngx_http_portal_resource_error(ngx_http_request_t *r,
     const ngx_http_portal_sql_error_t *errors, PGresult *res);

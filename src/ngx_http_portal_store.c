@@ -114,7 +114,7 @@ ngx_http_portal_store_begin(ngx_http_portal_store_write_t *w,
     q->sql = &w->store->begin;
     q->nparams = 0;
 
-    ngx_http_portal_store_ids(q, w->ctx);
+    ngx_http_portal_resource_ids(q, w->ctx);
 
     /* a kind still to come is given at the end */
     ngx_http_portal_db_param(q, kind->len ? (char *) kind->data : NULL,
@@ -335,22 +335,6 @@ static void
 ngx_http_portal_store_cleanup(void *data)
 {
     ngx_http_portal_store_abort(data);
-}
-
-
-void
-ngx_http_portal_store_ids(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_ctx_t *ctx)
-{
-    ngx_uint_t  i;
-
-    ngx_http_portal_db_param(q, (char *) ctx->session.id,
-                             ngx_strlen(ctx->session.id));
-
-    for (i = 0; i < ctx->nparams; i++) {
-        ngx_http_portal_db_param(q, (char *) ctx->params[i].data,
-                                 ctx->params[i].len);
-    }
 }
 
 

@@ -88,9 +88,7 @@ ngx_int_t ngx_http_portal_store_finish(ngx_http_portal_store_write_t *w,
 void ngx_http_portal_store_abort(ngx_http_portal_store_write_t *w);
 
 
-/* parameters: the account's id then the route's path ids; a number */
-void ngx_http_portal_store_ids(ngx_http_portal_db_query_t *q,
-    ngx_http_portal_ctx_t *ctx);
+/* a number as a parameter */
 void ngx_http_portal_store_num(ngx_http_portal_db_query_t *q, off_t n);
 
 

@@ -11,6 +11,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_messages.h"
+#include "ngx_http_portal_response.h"
 #include "ngx_http_portal_thread.h"
 
 #if (NGX_LINUX)
@@ -153,6 +155,43 @@ ngx_http_portal_thread_guard(ngx_event_t *ev)
 {
     ngx_log_error(NGX_LOG_WARN, ev->log, 0,
                   "portal: a thread task runs for a day");
+}
+
+
+ngx_int_t
+ngx_http_portal_thread_post_busy(ngx_http_portal_threads_t *threads,
+    ngx_http_request_t *r, void *data, ngx_http_portal_thread_work_pt work,
+    ngx_http_portal_thread_done_pt done, const char *what, const char *retry)
+{
+    ngx_int_t  rc;
+
+    if (ngx_http_portal_thread_post_to(threads->pool, r, data, work, done)
+        == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "portal: %s could not go to the thread pool \"%V\"",
+                  what, &threads->name);
+
+    ngx_http_portal_thread_free(data);
+
+    if (retry
+        && ngx_http_portal_response_header(r, "Retry-After", (u_char *) retry,
+                                           ngx_strlen(retry))
+           != NGX_OK)
+    {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        rc = ngx_http_portal_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "busy", NGX_HTTP_PORTAL_M_BUSY);
+    }
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_ERROR;
 }
 
 

@@ -18,6 +18,7 @@
         return;
     }
     var creer = P.creer;
+    var taille = P.taille;
     var tous = P.tous;
 
     var MOIS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin',
@@ -89,19 +90,6 @@
         var jour = parseInt(m[3], 10);
         return (jour === 1 ? '1er' : String(jour)) + ' '
                + MOIS[parseInt(m[2], 10) - 1] + ' ' + m[1];
-    }
-
-    function taille(octets) {
-        if (typeof octets !== 'number') {
-            return '';
-        }
-        if (octets < 1024) {
-            return octets + ' octets';
-        }
-        if (octets < 1024 * 1024) {
-            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
-        }
-        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
     }
 
     function valeur(objet, chemin) {
@@ -740,48 +728,6 @@
         })[0] || null;
     }
 
-    /*
-     * Asks before an undo, naming what goes: a modal <dialog>. Resolves to
-     * true or false; on "Annuler" (or Escape) the focus goes back to the
-     * button that asked.
-     */
-    function confirmer(o) {
-        var d = document.getElementById('confirmation');
-        var titre = document.getElementById('confirmation-titre');
-        var ok = d.querySelector('[data-action="confirmer"]');
-        var non = d.querySelector('[data-action="annuler-confirmation"]');
-        titre.textContent = o.titre;
-        document.getElementById('confirmation-texte').textContent = o.texte;
-        ok.textContent = o.bouton;
-        return new Promise(function (resoudre) {
-            function fin(reponse) {
-                ok.removeEventListener('click', oui);
-                non.removeEventListener('click', annuler);
-                d.removeEventListener('cancel', echap);
-                if (d.open) {
-                    d.close();
-                }
-                resoudre(reponse);
-            }
-            function oui() { fin(true); }
-            function annuler() { fin(false); }
-            function echap(ev) {
-                ev.preventDefault();
-                fin(false);
-            }
-            ok.addEventListener('click', oui);
-            non.addEventListener('click', annuler);
-            d.addEventListener('cancel', echap);
-            d.showModal();
-            titre.focus();
-        }).then(function (reponse) {
-            if (!reponse && o.declencheur) {
-                o.declencheur.focus();
-            }
-            return reponse;
-        });
-    }
-
     function carte(p, ref, role) {
         var li = creer('li', 'personne');
         var nom = nomComplet(p);
@@ -847,7 +793,7 @@
         }
         var nom = nomComplet(p);
         var enfant = p.kind === 'child';
-        confirmer({
+        P.confirmer({
             titre: 'Retirer ' + nom + ' du foyer ?',
             texte: nom + ' ne fera plus partie de votre foyer et sa fiche sera '
                    + 'supprimée. Vous pourrez ' + (enfant ? 'le ou la ' : 'l’')
@@ -1476,24 +1422,6 @@
         return f;
     }
 
-    function messageEnvoi(res) {
-        if (res.erreur && res.erreur.message) {
-            return P.typo(res.erreur.message);
-        }
-        if (res.status === 413) {
-            return 'Ce fichier est trop volumineux.';
-        }
-        if (res.status === 415) {
-            return 'Ce type de fichier n’est pas accepté : déposez un PDF, une '
-                   + 'image JPEG ou PNG.';
-        }
-        if (res.status === 0) {
-            return 'L’envoi a échoué. Vérifiez votre connexion et la taille du '
-                   + 'fichier, puis réessayez.';
-        }
-        return P.messageErreur(res, 'document');
-    }
-
     /* The account's quota, before sending: the server's limits and words. */
     function quotaDepasse(fichier, remplace) {
         var liste = (compte.documents || []).filter(function (d) {
@@ -1526,11 +1454,11 @@
         P.occupe(f, true);
         P.annoncer(zoneDocuments(), 'Envoi de « ' + fichier.name + ' » en cours…',
                    'info');
-        envoyerFichier(donnees, function () {}).then(function (res) {
+        P.envoyerFichier('me/documents', donnees, null).then(function (res) {
             if (!res.ok || !res.data || !res.data.id) {
                 P.occupe(f, false);
                 P.annoncer(zoneDocuments(), '');
-                P.afficherErreurs(f, null, { file: messageEnvoi(res) },
+                P.afficherErreurs(f, null, { file: P.messageEnvoi(res) },
                                   { recap: false });
                 return;
             }
@@ -1560,7 +1488,7 @@
     }
 
     function supprimerDocument(d, bouton) {
-        confirmer({
+        P.confirmer({
             titre: 'Supprimer « ' + d.filename + ' » ?',
             texte: 'Ce document (' + (DOCUMENTS[d.kind] || d.kind) + ') sera '
                    + 'retiré de votre compte. Vous pourrez en déposer un autre '
@@ -1610,55 +1538,6 @@
         });
     }
 
-    /* Sends one file with XMLHttpRequest, for its upload progress. */
-    function envoyerFichier(donnees, progression, dejaRelance) {
-        return new Promise(function (resoudre) {
-            var xhr = new XMLHttpRequest();
-            xhr.open('POST', P.urlApi('me/documents'));
-            xhr.setRequestHeader('Accept', 'application/json');
-            if (P.session.csrf_token) {
-                xhr.setRequestHeader('X-CSRF-Token', P.session.csrf_token);
-            }
-            xhr.upload.addEventListener('progress', function (ev) {
-                if (ev.lengthComputable) {
-                    progression(ev.loaded / ev.total);
-                }
-            });
-            xhr.addEventListener('load', function () {
-                var data = null;
-                try {
-                    data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-                } catch (e) {
-                    data = null;
-                }
-                var ok = xhr.status >= 200 && xhr.status < 300;
-                resoudre({
-                    ok: ok,
-                    status: xhr.status,
-                    data: data,
-                    erreur: ok ? null
-                               : (data && typeof data.error === 'object'
-                                  && data.error) || {}
-                });
-            });
-            var echec = function () {
-                resoudre({ ok: false, status: 0, data: null, erreur: {} });
-            };
-            xhr.addEventListener('error', echec);
-            xhr.addEventListener('abort', echec);
-            xhr.addEventListener('timeout', echec);
-            xhr.send(donnees);
-        }).then(function (res) {
-            if (!res.ok && res.status === 403 && res.erreur.code === 'csrf'
-                && !dejaRelance) {
-                return P.chargerSession().then(function () {
-                    return envoyerFichier(donnees, progression, true);
-                });
-            }
-            return res;
-        });
-    }
-
     function initDocuments() {
         var f = document.getElementById('form-document');
         if (!f) {
@@ -1701,13 +1580,13 @@
             envoi.hidden = false;
             P.occupe(f, true);
             P.annoncer(zone, 'Envoi de « ' + choisi.name + ' » en cours…', 'info');
-            envoyerFichier(donnees, avancer).then(function (res) {
+            P.envoyerFichier('me/documents', donnees, avancer).then(function (res) {
                 P.occupe(f, false);
                 if (!res.ok || !res.data || !res.data.id) {
                     envoi.hidden = true;
                     P.annoncer(zone, '');
                     P.afficherErreurs(f, 'Le document n’a pas été déposé.',
-                                      { file: messageEnvoi(res) });
+                                      { file: P.messageEnvoi(res) });
                     return;
                 }
                 avancer(1);

@@ -28,6 +28,7 @@
         return;
     }
     var creer = P.creer;
+    var taille = P.taille;
     var tous = P.tous;
     var T = P.TEXTES;
     var R = P.REGLES;
@@ -1630,19 +1631,6 @@
 
     /* ------------------------------------------------------ documents */
 
-    function taille(octets) {
-        if (typeof octets !== 'number') {
-            return '';
-        }
-        if (octets < 1024) {
-            return octets + ' octets';
-        }
-        if (octets < 1024 * 1024) {
-            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
-        }
-        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
-    }
-
     function libellePiece(kind) {
         var d = (etat.procedure.documents || []).filter(function (x) {
             return x.kind === kind;
@@ -1707,21 +1695,7 @@
         if (res.status === 404 || res.status === 405) {
             return P.MESSAGES.indisponible;
         }
-        if (res.erreur && res.erreur.message) {
-            return P.typo(res.erreur.message);
-        }
-        if (res.status === 413) {
-            return 'Ce fichier est trop volumineux.';
-        }
-        if (res.status === 415) {
-            return 'Ce type de fichier n’est pas accepté : déposez un PDF, une '
-                   + 'image JPEG ou PNG.';
-        }
-        if (res.status === 0) {
-            return 'L’envoi a échoué. Vérifiez votre connexion et la taille du '
-                   + 'fichier, puis réessayez.';
-        }
-        return P.messageErreur(res, 'document');
+        return P.messageEnvoi(res);
     }
 
     function initDocuments() {

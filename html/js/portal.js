@@ -1793,6 +1793,39 @@
         });
     }
 
+    /* A file's size, in the words of the documents' lists. */
+    function taille(octets) {
+        if (typeof octets !== 'number') {
+            return '';
+        }
+        if (octets < 1024) {
+            return octets + ' octets';
+        }
+        if (octets < 1024 * 1024) {
+            return (octets / 1024).toFixed(1).replace('.', ',') + ' Ko';
+        }
+        return (octets / (1024 * 1024)).toFixed(1).replace('.', ',') + ' Mo';
+    }
+
+    /* What a refused upload (an answer of envoyerFichier()) says. */
+    function messageEnvoi(res) {
+        if (res.erreur && res.erreur.message) {
+            return typo(res.erreur.message);
+        }
+        if (res.status === 413) {
+            return 'Ce fichier est trop volumineux.';
+        }
+        if (res.status === 415) {
+            return 'Ce type de fichier n’est pas accepté : déposez un PDF, une '
+                   + 'image JPEG ou PNG.';
+        }
+        if (res.status === 0) {
+            return 'L’envoi a échoué. Vérifiez votre connexion et la taille du '
+                   + 'fichier, puis réessayez.';
+        }
+        return messageErreur(res, 'document');
+    }
+
     /* ---------------------------------------------------- confirming */
 
     /*
@@ -1881,6 +1914,8 @@
         tableauDemandes: tableauDemandes,
         chargerDemandes: chargerDemandes,
         envoyerFichier: envoyerFichier,
+        messageEnvoi: messageEnvoi,
+        taille: taille,
         confirmer: confirmer
     };
 
