@@ -1,8 +1,8 @@
 -- The town hall's agents and their back-office: the agents themselves
 -- (admin, or instructeur limited or not to some themes), the audit log of
 -- what they read and did, the letters to print and the calls to make for
--- citizens who chose the post or the phone, and the indexes of the work
--- queue.
+-- citizens who chose the post or the phone.  The work queue's columns and
+-- indexes are sql/011's.
 --
 -- Agents log in with a password hashed with Argon2id by the module, as
 -- citizens do; their failed attempts are counted in auth_failures with
@@ -124,23 +124,3 @@ CREATE INDEX outbox_failed ON portal.outbox (id DESC) WHERE state = 'failed';
 CREATE INDEX accounts_waiting_key ON portal.accounts
     (created_at DESC, id DESC) WHERE NOT validated;
 DROP INDEX portal.accounts_waiting;
-
-
--- The work queue is read newest submission first, by key.  A request out
--- of the draft has a submission time; the creation time stands in for
--- one that would lack it (a row changed by hand), so that the key is
--- never NULL.  Each index carries the columns the other filters read, so
--- that a page is found in the index alone and only its rows are read
--- from the table.
-CREATE INDEX requests_queue ON portal.requests
-    ((coalesce(submitted_at, created_at)) DESC, id DESC)
-    INCLUDE (state, procedure_id, account_id)
-    WHERE state <> 'brouillon';
-CREATE INDEX requests_queue_state ON portal.requests
-    (state, (coalesce(submitted_at, created_at)) DESC, id DESC)
-    INCLUDE (procedure_id, account_id)
-    WHERE state <> 'brouillon';
-CREATE INDEX requests_queue_procedure ON portal.requests
-    (procedure_id, (coalesce(submitted_at, created_at)) DESC, id DESC)
-    INCLUDE (state, account_id)
-    WHERE state <> 'brouillon';

@@ -146,11 +146,15 @@ $$;
 -- A key of a list read newest first: a time and an id, as one opaque
 -- word ("<microseconds since 1970>.<uuid>"), given with each item and
 -- taken back as ?page=.
+--
+-- STABLE as date_part() of a timestamptz is, so that it is inlined in the
+-- queries that make 50 of these; date_part's double is exact to the
+-- microsecond for centuries, and cheaper than extract's numeric.
 CREATE FUNCTION portal.page_key(p_at timestamptz, p_id uuid)
 RETURNS text
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE
 AS $$
-    SELECT (extract(epoch FROM p_at) * 1000000)::bigint || '.' || p_id
+    SELECT (date_part('epoch', p_at) * 1000000)::bigint || '.' || p_id
 $$;
 
 -- The time and id of a key; agent_page for anything else.

@@ -9,6 +9,13 @@
 -- called by the module.
 
 
+-- A text an agent gave, without the blanks around it; NULL when nothing
+-- else is left.
+CREATE FUNCTION portal.trimmed(p text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT nullif(regexp_replace(p, '^\s+|\s+$', '', 'g'), '') $$;
+
 -- The person a request is about, as an accounts row: the account's
 -- holder, or the applicant of a request made without one.
 CREATE FUNCTION portal.request_person(r portal.requests)
@@ -154,13 +161,13 @@ BEGIN
         body := body || E'\n\n' || next;
     END IF;
 
-    IF coalesce(btrim(p_motive), '') <> '' THEN
-        body := body || E'\n\nMotif : ' || btrim(p_motive);
+    IF portal.trimmed(p_motive) IS NOT NULL THEN
+        body := body || E'\n\nMotif : ' || portal.trimmed(p_motive);
     END IF;
 
-    IF coalesce(btrim(p_message), '') <> '' THEN
+    IF portal.trimmed(p_message) IS NOT NULL THEN
         body := body || E'\n\nMessage du service instructeur :\n'
-                || btrim(p_message);
+                || portal.trimmed(p_message);
     END IF;
 
     IF account AND p_channel = 'email' THEN
@@ -186,15 +193,15 @@ BEGIN
         subject := format('Décision sur votre demande %s', r.reference);
         body := format(E'Le service instructeur de votre demande %s a pris'
                         ' la décision suivante :\n\n%s',
-                       portal.request_named(r), btrim(p_body));
-        IF coalesce(btrim(p_motive), '') <> '' THEN
-            body := body || E'\n\nMotif : ' || btrim(p_motive);
+                       portal.request_named(r), portal.trimmed(p_body));
+        IF portal.trimmed(p_motive) IS NOT NULL THEN
+            body := body || E'\n\nMotif : ' || portal.trimmed(p_motive);
         END IF;
     ELSE
         subject := format('Information sur votre demande %s', r.reference);
         body := format(E'Le service instructeur de votre demande %s vous'
                         ' communique l''information suivante :\n\n%s',
-                       portal.request_named(r), btrim(p_body));
+                       portal.request_named(r), portal.trimmed(p_body));
     END IF;
 
     body := body || E'\n\n' || portal.agent_no_reply(p_channel);

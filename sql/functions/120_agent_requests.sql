@@ -214,9 +214,7 @@ $$;
 
 -- The page is found with a statement made of fixed pieces, chosen by the
 -- filters present (values go as parameters, never into the text), so
--- that each call is planned for its own filters and values: the newest
--- first along one of the indexes requests_queue*, a name through the
--- trigram indexes of sql/011.
+-- that each call is planned for its own filters and values (sql/011).
 CREATE FUNCTION portal.agent_requests(p_agent uuid, p_state text,
                                       p_procedure text, p_theme text,
                                       p_q text, p_page text,
@@ -230,13 +228,9 @@ DECLARE
     k        record := portal.page_parse(p_page);
     n        integer := portal.page_limit(p_limit);
     procs    integer[] := portal.agent_procedures(a);
-    q        text := nullif(btrim(p_q), '');
+    q        text := portal.trimmed(p_q);
     ref      text;
     name     text;
-    holders  uuid[];
-    -- the key of the queue's order (see the indexes requests_queue*)
-    key      text := 'coalesce(r.submitted_at, r.created_at)';
-    page     text;
     conds    text := '';
     sql      text;
     ids      uuid[];
@@ -292,41 +286,23 @@ BEGIN
         ELSE
             name := '%' || replace(replace(replace(portal_internal.fold(q),
                                 '\', '\\'), '%', '\%'), '_', '\_') || '%';
+            conds := conds || ' AND r.search_name LIKE $4';
         END IF;
     END IF;
 
-    page := ' ORDER BY ' || key || ' DESC, r.id DESC LIMIT $7';
-
     IF k.at IS NOT NULL THEN
-        conds := conds || ' AND (' || key || ', r.id) < ($5, $6)';
+        conds := conds || ' AND (r.queue_at, r.id) < ($5, $6)';
     END IF;
 
-    IF name IS NULL THEN
-        sql := 'SELECT r.id FROM portal.requests r'
-               ' WHERE r.state <> ''brouillon''' || conds || page;
-    ELSE
-        -- The holders whose name matches first (trigrams), then their
-        -- requests beside those of the applicants without an account
-        -- whose name matches, newest first.  Given as a value, the
-        -- holders let the planner choose: for a common name, the queue's
-        -- order with the holder checked in the index (account_id is in
-        -- it); for a rare one, their requests sorted.
-        holders := ARRAY(SELECT c.id FROM portal.accounts c
-                          WHERE c.search_name LIKE name);
-        sql := 'SELECT x.id FROM ('
-               '(SELECT r.id, ' || key || ' AS at FROM portal.requests r'
-               ' WHERE r.account_id = ANY ($8)'
-               ' AND r.state <> ''brouillon''' || conds || page || ')'
-               ' UNION ALL '
-               '(SELECT r.id, ' || key || ' AS at FROM portal.requests r'
-               ' WHERE r.account_id IS NULL AND r.search_name LIKE $4'
-               ' AND r.state <> ''brouillon''' || conds || page || ')'
-               ') x ORDER BY x.at DESC, x.id DESC LIMIT $7';
-    END IF;
-
-    EXECUTE 'SELECT array_agg(id) FROM (' || sql || ') page'
+    -- Planned with its values, for its filters: the newest first along
+    -- one of the indexes requests_queue*, the filters read in the index
+    -- (a common name as well); a rare name through requests_name_search,
+    -- then sorted.  The planner chooses from the name's statistics.
+    EXECUTE 'SELECT array_agg(id) FROM (SELECT r.id FROM portal.requests r'
+            ' WHERE r.state <> ''brouillon''' || conds
+            || ' ORDER BY r.queue_at DESC, r.id DESC LIMIT $7) page'
        INTO ids
-      USING p_state, procs, ref, name, k.at, k.id, n, holders;
+      USING p_state, procs, ref, name, k.at, k.id, n;
 
     RETURN (
         SELECT coalesce(json_agg(json_build_object(
@@ -348,11 +324,9 @@ BEGIN
                                               || m.last_name) END,
                    'submitted_at', portal.iso_time(r.submitted_at),
                    'updated_at', portal.iso_time(r.updated_at),
-                   'cursor', portal.page_key(x.at, r.id))
-                   ORDER BY x.at DESC, r.id DESC), '[]')
+                   'cursor', portal.page_key(r.queue_at, r.id))
+                   ORDER BY r.queue_at DESC, r.id DESC), '[]')
           FROM portal.requests r
-          CROSS JOIN LATERAL (SELECT coalesce(r.submitted_at, r.created_at)
-                                     AS at) x
           JOIN portal.procedures p ON p.id = r.procedure_id
           JOIN portal.themes t ON t.id = p.theme_id
           JOIN portal.request_states s ON s.state = r.state
@@ -395,7 +369,7 @@ DECLARE
     a       portal.agents := portal.agent_active(p_agent);
     r       portal.requests;
     t       portal.request_transitions;
-    motive  text := nullif(btrim(p_motive), '');
+    motive  text := portal.trimmed(p_motive);
     mail    record;
 BEGIN
     -- the row lock orders agents acting at once: the second sees the

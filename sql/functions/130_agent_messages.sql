@@ -102,9 +102,10 @@ BEGIN
               USING CONSTRAINT = 'message_kind';
     END IF;
 
-    IF length(btrim(coalesce(p_body, ''))) NOT BETWEEN 1 AND 5000 THEN
+    IF coalesce(length(portal.trimmed(p_body)), 0) NOT BETWEEN 1 AND 5000
+    THEN
         RAISE EXCEPTION 'a message of % characters',
-                        length(btrim(coalesce(p_body, '')))
+                        coalesce(length(portal.trimmed(p_body)), 0)
               USING CONSTRAINT = 'message_body';
     END IF;
 
@@ -419,7 +420,7 @@ BEGIN
     END IF;
 
     UPDATE portal.calls
-       SET done_at = now(), done_by = a.id, note = nullif(btrim(p_note), '')
+       SET done_at = now(), done_by = a.id, note = portal.trimmed(p_note)
      WHERE id = c.id
     RETURNING * INTO c;
 
