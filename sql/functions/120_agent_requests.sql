@@ -21,11 +21,9 @@
 --            goes by; a phone contact without a phone number falls back on
 --            email)
 --   answers: [{name, label, value}]  (as the PDF reads them)
---   messages: [{id, kind, channel, subject, body, created_at,
---               send_at | null, sent_at | null, cancelled_at | null,
---               cancellable, agent: {id, login, name} | null,
---               letter: {id, printed_at | null} | null,
---               call: {id, done_at | null} | null}]  (newest first)
+--   messages: [message]  (what the citizen was sent about it, newest
+--             first, cancelled and scheduled ones too: the message's JSON
+--             of 130_agent_messages.sql)
 --   transitions: [{to, label, motive_required}]  (the agents' moves from
 --                the state it is in)
 --
@@ -215,6 +213,9 @@ $$;
 -- The page is found with a statement made of fixed pieces, chosen by the
 -- filters present (values go as parameters, never into the text), so
 -- that each call is planned for its own filters and values (sql/011).
+-- The page's JSON is made by one plan kept for every call: left to
+-- choose, the plan cache planned its six-table join again for each page
+-- of a few rows, which cost more than the page.
 CREATE FUNCTION portal.agent_requests(p_agent uuid, p_state text,
                                       p_procedure text, p_theme text,
                                       p_q text, p_page text,
@@ -222,6 +223,7 @@ CREATE FUNCTION portal.agent_requests(p_agent uuid, p_state text,
 RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     a        portal.agents := portal.agent_active(p_agent);

@@ -189,7 +189,8 @@ $$;
 
 -- ----------------------------------------------------- letters, calls
 
--- Whether a message of a request of procedure p_procedure is for agent a.
+-- Whether agent a may see what was sent about request p_request (what
+-- belongs to no request, an admin only).
 CREATE FUNCTION portal.agent_sees_message(a portal.agents,
                                           p_request uuid)
 RETURNS boolean
