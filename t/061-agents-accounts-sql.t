@@ -14,7 +14,7 @@ use Test::Portal::Citizen qw(account_sql);
 use Test::Portal::Requests;
 use Test::Portal::Agents;
 
-plan tests => 35;
+plan tests => 36;
 
 my $admin = agent_sql('alice', 'admin');
 my $inst = agent_sql('ines', 'instructeur', themes => ['cimetieres']);
@@ -86,10 +86,16 @@ q1("INSERT INTO portal.members (account_id, kind, first_name, last_name,"
    . " birth_date, address_line, postcode, city) VALUES ('$A', 'child',"
    . " 'Léa', 'Attente1', '2017-09-03', '1 place de la Mairie', '44000',"
    . " 'Nantes')");
-my $doc = value(as_portal_sql(
-    "SELECT portal.document_add('$A', 'justificatif_domicile',"
-    . " 'facture.pdf', 'application/pdf', sha256('%PDF-1.4 x'),"
-    . " '%PDF-1.4 x') ->> 'id'"));
+my $doc = value(as_portal_sql("SELECT portal.document_begin('$A',"
+                              . " 'justificatif_domicile', 'facture.pdf')"));
+as_portal_sql("SELECT portal.document_chunk('$A', '$doc', 0,"
+              . " convert_to('%PDF-1.4 x', 'UTF8'))");
+my $fin = as_portal_sql("SELECT portal.document_finish('$A', '$doc',"
+                        . " 'application/pdf',"
+                        . " sha256(convert_to('%PDF-1.4 x', 'UTF8')), 10)");
+die "document_finish: $fin->{err}\n" unless $fin->{ok};
+my $pending = value(as_portal_sql("SELECT portal.document_begin('$A',"
+                                  . " 'autre', 'coupé.pdf')"));
 my $req = submitted_request($A, 'signalement-voirie');
 
 my $acc = agent_json('agent_account', $admin, $A);
@@ -100,7 +106,8 @@ ok($acc->{login} eq 'camille.attente1' && !$acc->{validated}
 is_deeply([map { $_->{first_name} } @{ $acc->{members} }], ['Léa'],
           '... its members');
 is_deeply([map { [$_->{id}, $_->{filename}] } @{ $acc->{documents} }],
-          [[$doc, 'facture.pdf']], '... its documents (not their content)');
+          [[$doc, 'facture.pdf']],
+          '... its documents (not their content, nor one still coming)');
 is_deeply([map { $_->{id} } @{ $acc->{requests} }], [$req],
           '... and its requests');
 is_deeply(audit_rows($A), [['alice', 'account_read', 't', 't']],
@@ -111,19 +118,22 @@ is(agent_json('agent_account', $admin,
 is(scalar @{ audit_rows('00000000-0000-4000-8000-000000000000') }, 0,
    '... and reads nothing into the audit log');
 
-my $content = as_portal_sql("SELECT convert_from(content, 'UTF8'),"
-                            . " content_type, filename FROM"
+my $content = as_portal_sql("SELECT n, convert_from(data, 'UTF8'),"
+                            . " content_type, filename, size, chunks FROM"
                             . " portal.agent_account_document('$admin',"
                             . " '$A', '$doc')");
-is_deeply($content->{rows}, [['%PDF-1.4 x', 'application/pdf',
-                              'facture.pdf']],
-          'agent_account_document: the file, its type and name')
+is_deeply($content->{rows}, [['0', '%PDF-1.4 x', 'application/pdf',
+                              'facture.pdf', '10', '1']],
+          'agent_account_document: the file\'s chunks, its type and name')
     or diag outcome_text($content);
 is(audit_rows($A)->[-1][1], 'account_document_read',
    '... under an audit row');
 is(as_portal_sql("SELECT 1 FROM portal.agent_account_document('$admin',"
                  . " '$waiting[1]', '$doc')")->{out}, '',
    '... another account\'s document is no document');
+is(as_portal_sql("SELECT 1 FROM portal.agent_account_document('$admin',"
+                 . " '$A', '$pending')")->{out}, '',
+   '... nor is one still coming');
 
 
 # ------------------------------------------------------------ validate

@@ -28,10 +28,14 @@
 --     the mail "Votre compte citoyen est validé" queued; audit row
 --     "account_validate".  Two agents at once: one validates, the other
 --     gets account_validated.
--- agent_account_document(p_agent uuid, p_account uuid, p_id uuid)
---     -> TABLE (content bytea, content_type text, filename text)
---     GET accounts/{id}/documents/{doc}: the file; no row: 404.  Writes
---     the audit row "account_document_read".
+-- agent_account_document(p_agent uuid, p_account uuid, p_id uuid,
+--                p_first integer DEFAULT 0, p_count integer DEFAULT NULL)
+--     -> TABLE (n integer, data bytea, content_type text, filename text,
+--               size bigint, chunks integer)
+--     GET accounts/{id}/documents/{doc}: as document_content() (050) for
+--     the citizen, a complete document's chunks p_first.. in order; no
+--     row: 404.  The first read (p_first 0) writes the audit row
+--     "account_document_read".
 --
 -- Raised:
 --   agent_page           [400] a cursor this function did not give
@@ -70,7 +74,8 @@ BEGIN
                    'members', (SELECT count(*) FROM portal.members m
                                 WHERE m.account_id = x.id),
                    'documents', (SELECT count(*) FROM portal.documents d
-                                  WHERE d.account_id = x.id),
+                                  WHERE d.account_id = x.id
+                                    AND d.state = 'complete'),
                    'cursor', portal.page_key(x.created_at, x.id))
                    ORDER BY x.created_at DESC, x.id DESC), '[]')
           FROM (SELECT * FROM portal.accounts c
@@ -91,7 +96,8 @@ AS $$
                                                 ORDER BY d.created_at,
                                                          d.id)
                                  FROM portal.documents d
-                                WHERE d.account_id = p_id), '[]'),
+                                WHERE d.account_id = p_id
+                                  AND d.state = 'complete'), '[]'),
         'requests', portal.me_requests(p_id, 20)))::json
 $$;
 
@@ -148,19 +154,29 @@ END
 $$;
 
 CREATE FUNCTION portal.agent_account_document(p_agent uuid, p_account uuid,
-                                              p_id uuid)
-RETURNS TABLE (content bytea, content_type text, filename text)
+                                              p_id uuid,
+                                              p_first integer DEFAULT 0,
+                                              p_count integer DEFAULT NULL)
+RETURNS TABLE (n integer, data bytea, content_type text, filename text,
+               size bigint, chunks integer)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
 DECLARE
     a  portal.agents := portal.agent_active(p_agent);
 BEGIN
-    RETURN QUERY SELECT d.content, d.content_type, d.filename
-                   FROM portal.documents d
-                  WHERE d.id = p_id AND d.account_id = p_account;
+    RETURN QUERY
+        SELECT c.n, c.data, d.content_type, d.filename, d.size::bigint,
+               d.chunks
+          FROM portal.documents d
+          JOIN portal.document_chunks c ON c.document_id = d.id
+         WHERE d.id = p_id AND d.account_id = p_account
+           AND d.state = 'complete'
+           AND c.n >= coalesce(p_first, 0)
+           AND (p_count IS NULL OR c.n < coalesce(p_first, 0) + p_count)
+         ORDER BY c.n;
 
-    IF FOUND THEN
+    IF FOUND AND coalesce(p_first, 0) = 0 THEN
         PERFORM portal.audit(a.id, 'account_document_read', p_account,
                              NULL, jsonb_build_object('document', p_id));
     END IF;
