@@ -20,18 +20,63 @@ AS $$
 $$;
 
 
--- Begins an attempt.  verdict: "go" (the attempt is counted: check the
--- secret, then call credentials_granted() if it was right), or
--- "captcha_required", "captcha_wrong", "captcha_expired", "blocked"
--- (nothing is counted).
+-- Reserves an attempt at a secret of kind p_kind for the key p_key (a
+-- login, or an agent's) from the address p_addr, before it is hashed:
+-- verdict "go" with the attempt's number (its rows of auth_failures, the
+-- key's and the address's, are written), or "captcha_required",
+-- "captcha_wrong", "captcha_expired", "blocked" (nothing is counted).
+-- The key's and the address's counters are locked (advisory locks, the
+-- key's first) so that attempts at once are counted one after another:
+-- never more than the limit are hashed.  Citizens and agents both go
+-- through here.
+CREATE FUNCTION portal.attempt_begin(p_kind text, p_key text, p_addr text,
+                                     p_captcha_id uuid,
+                                     p_captcha_answer text)
+RETURNS TABLE (verdict text, attempt bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    n  bigint;
+    v  text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(1, hashtext(p_kind || ' ' || p_key));
+    PERFORM pg_advisory_xact_lock(2, hashtext(p_kind || ' ' || p_addr));
+
+    n := portal.attempts('addr', p_addr, p_kind);
+
+    IF n >= 200 THEN
+        RETURN QUERY SELECT 'blocked', NULL::bigint;
+        RETURN;
+    END IF;
+
+    IF n >= 30 OR portal.attempts('login', p_key, p_kind) >= 5 THEN
+        IF p_captcha_id IS NULL THEN
+            RETURN QUERY SELECT 'captcha_required', NULL::bigint;
+            RETURN;
+        END IF;
+
+        v := portal.captcha_check(p_captcha_id, p_captcha_answer);
+
+        IF v <> 'right' THEN
+            RETURN QUERY SELECT 'captcha_' || v, NULL::bigint;
+            RETURN;
+        END IF;
+    END IF;
+
+    n := nextval('portal.auth_attempts');
+
+    INSERT INTO portal.auth_failures (scope, key, kind, attempt)
+    VALUES ('login', p_key, p_kind, n), ('addr', p_addr, p_kind, n);
+
+    RETURN QUERY SELECT 'go', n;
+END
+$$;
+
+-- Begins an attempt of a citizen (attempt_begin()'s verdicts).
 -- Kinds: "password" (log in), "answer" (the security answer of a lost
 -- password), "current" (the password of a logged-in citizen who changes
 -- it; p_login is theirs), counted with "password".  One row even for an
 -- unknown login (id NULL): it is hashed against a dummy all the same.
---
--- The login's and the address's counters are locked (advisory locks, the
--- login's first) so that attempts at once are counted one after another:
--- never more than the limit are hashed.
 CREATE FUNCTION portal.credentials_begin(p_kind text, p_login text,
                                          p_addr text, p_captcha_id uuid,
                                          p_captcha_answer text)
@@ -45,52 +90,26 @@ DECLARE
                                ELSE 'password' END;
     lkey   text := lower(p_login);
     a      portal.accounts;
-    n      bigint;
-    v      text;
+    t      record;
 BEGIN
     IF p_kind NOT IN ('password', 'answer', 'current') THEN
         RAISE EXCEPTION 'no such kind of credentials: %', p_kind;
     END IF;
 
-    PERFORM pg_advisory_xact_lock(1, hashtext(k || ' ' || lkey));
-    PERFORM pg_advisory_xact_lock(2, hashtext(k || ' ' || p_addr));
+    SELECT * INTO t FROM portal.attempt_begin(k, lkey, p_addr, p_captcha_id,
+                                              p_captcha_answer);
 
-    n := portal.attempts('addr', p_addr, k);
-
-    IF n >= 200 THEN
-        RETURN QUERY SELECT 'blocked', NULL::bigint, NULL::uuid, NULL::text,
+    IF t.verdict <> 'go' THEN
+        RETURN QUERY SELECT t.verdict, NULL::bigint, NULL::uuid, NULL::text,
                             NULL::text, NULL::text, NULL::integer,
                             NULL::boolean;
         RETURN;
     END IF;
 
-    IF n >= 30 OR portal.attempts('login', lkey, k) >= 5 THEN
-        IF p_captcha_id IS NULL THEN
-            RETURN QUERY SELECT 'captcha_required', NULL::bigint, NULL::uuid,
-                                NULL::text, NULL::text, NULL::text,
-                                NULL::integer, NULL::boolean;
-            RETURN;
-        END IF;
-
-        v := portal.captcha_check(p_captcha_id, p_captcha_answer);
-
-        IF v <> 'right' THEN
-            RETURN QUERY SELECT 'captcha_' || v, NULL::bigint, NULL::uuid,
-                                NULL::text, NULL::text, NULL::text,
-                                NULL::integer, NULL::boolean;
-            RETURN;
-        END IF;
-    END IF;
-
-    n := nextval('portal.auth_attempts');
-
-    INSERT INTO portal.auth_failures (scope, key, kind, attempt)
-    VALUES ('login', lkey, k, n), ('addr', p_addr, k, n);
-
     SELECT * INTO a FROM portal.accounts WHERE accounts.login = lkey;
 
     RETURN QUERY
-        SELECT 'go', n, a.id, a.login,
+        SELECT 'go', t.attempt, a.id, a.login,
                CASE k WHEN 'answer' THEN a.answer_hash
                       ELSE a.password_hash END,
                CASE WHEN p_kind = 'password'
