@@ -613,11 +613,13 @@ describe('FAQ', () => {
             assert.deepEqual(info.etats, ['brouillon', 'en attente', 'en traitement',
                 'incomplet', 'rectifié', 'complet', 'rejeté', 'annulé', 'validé']);
 
-            await page.getByRole('link', { name: /perdu mon mot de passe/ }).click();
-            await page.waitForURL(/#q-mot-de-passe$/);
+            // Enter rather than a click: a click aims at where the link is,
+            // and the page may still be scrolling to the last anchor
+            await page.getByRole('link', { name: /perdu mon mot de passe/ }).press('Enter');
+            await page.waitForURL(/#q-mot-de-passe$/, { waitUntil: 'commit' });
             await page.locator('#q-mot-de-passe').getByRole('link',
-                { name: 'Retour au sommaire' }).click();
-            await page.waitForURL(/#sommaire$/);
+                { name: 'Retour au sommaire' }).press('Enter');
+            await page.waitForURL(/#sommaire$/, { waitUntil: 'commit' });
         } finally {
             await context.close();
         }
