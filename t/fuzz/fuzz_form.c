@@ -5,7 +5,7 @@
  * field table, src/ngx_http_portal_check.c checks a request's data with
  * it.  t/fuzz/run builds them without the rest of nginx: three files of
  * nginx's core (pools, ngx_sprintf...: from nginx's own sources, which
- * t/fuzz/run downloads) and the stubs below.
+ * t/fuzz/run downloads), t/fuzz/fuzz_time.c and the stand-ins below.
  *
  * An input is: the slug of a procedure of sql/007_catalog_seed.sql on its
  * first line, then the data (JSON); or a definition (JSON), a line "--",
@@ -55,7 +55,7 @@
 #define NGX_HTTP_PORTAL_FUZZ_NSEEDS                                          \
     (sizeof(ngx_http_portal_fuzz_seeds) / sizeof(ngx_http_portal_fuzz_seeds[0]))
 
-/* what a 422 of the stub returns */
+/* what the stand-in of the 422 answer returns */
 #define NGX_HTTP_PORTAL_FUZZ_SENT    -422
 
 /* check.c's NGX_HTTP_PORTAL_PATH_MAX */
@@ -150,20 +150,6 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
     *p = '\0';
 
     fprintf(stderr, "fuzz_form: nginx logs: %s\n", buf);
-}
-
-
-/* the forms set no "past" date, which is what needs it */
-
-void
-ngx_gmtime(time_t t, ngx_tm_t *tp)
-{
-    (void) gmtime_r(&t, tp);
-
-    /* nginx's: the months from 1, the year in full */
-
-    tp->ngx_tm_mon++;
-    tp->ngx_tm_year += 1900;
 }
 
 
