@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 195;
+plan tests => 199;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -881,6 +881,35 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
         or diag explain $list->[0];
     is(scalar @{ portal_json("SELECT portal.me_requests('$C', NULL)") || [] },
        5, '... all of them without a limit, none of another account');
+
+    # the list writes its JSON as text: what a person typed comes back
+    # escaped, exactly, and the other values with their JSON types
+    my $tricky = "Zo\x{e9} \"la\" \\ n\x{b0}1\t/";
+    my $m = member_sql($C, 'child', 'Zo', 'Petit', '2015-06-01');
+    q1("UPDATE portal.members SET first_name = " . sql_quote($tricky)
+       . " WHERE id = '$m'");
+    q1("UPDATE portal.requests SET member_id = '$m', submitted_at = now()"
+       . " WHERE id = '$order[0]'");
+    my $title = q1("SELECT title FROM portal.procedures"
+                   . " WHERE slug = 'signalement-voirie'");
+    q1("UPDATE portal.procedures SET title = " . sql_quote($tricky)
+       . " WHERE slug = 'signalement-voirie'");
+    $list = portal_json("SELECT portal.me_requests('$C', 2)");
+    q1("UPDATE portal.procedures SET title = " . sql_quote($title)
+       . " WHERE slug = 'signalement-voirie'");
+    is_deeply([map { $_->{member} } @{ $list || [] }],
+              [{ id => $m, name => "$tricky Petit" }, undef],
+              '... a member\'s name escaped, null without a member')
+        or diag explain $list;
+    is($list->[0]{procedure}{title}, $tricky, '... a title escaped');
+    like($list->[0]{submitted_at} // '',
+         qr/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\z/,
+         '... times in ISO 8601 with their offset');
+    ok(!defined $list->[1]{submitted_at}
+       && JSON::PP::is_bool($list->[1]{editable})
+       && $list->[1]{editable} && !$list->[1]{pdf},
+       '... null when never submitted, booleans as JSON\'s')
+        or diag explain $list->[1];
 
     my $msgs = portal_json("SELECT portal.me_messages('$C')");
     is(scalar @$msgs, 5, 'me/messages: what the account was sent');

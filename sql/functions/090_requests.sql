@@ -1087,6 +1087,19 @@ $$;
 
 
 -- Read in the order of the index requests_account, the newest first.
+-- The list every visit of the citizen's pages asks for first, so written
+-- for cost.  Measured (20 requests, the backend's CPU time per call):
+-- json_build_object, once a row and twice nested, took most of the call
+-- (each value's type looked up again, every row), and hash joins built
+-- a table of all the procedures for 20 rows.  Here each row is one
+-- format() of text, and only the free texts (a title, a label, a name)
+-- go through to_json() to be escaped: the other values cannot need it,
+-- by their types or their tables' CHECKs (uuid, reference, state, slug,
+-- iso_time()'s digits; PostgreSQL inlines iso_time()).  The cast to
+-- json at the end checks the whole, so that a value that ever broke
+-- that rule fails the call rather than the client.  The spacing is
+-- json_build_object's, as before.  The lookups are LATERAL, one index
+-- probe each.
 CREATE FUNCTION portal.me_requests(p_account uuid, p_limit integer)
 RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1094,28 +1107,35 @@ SET search_path = pg_catalog, portal, pg_temp
 AS $$
 BEGIN
     RETURN (
-        SELECT coalesce(json_agg(json_build_object(
-                   'id', r.id, 'reference', r.reference,
-                   'procedure', json_build_object('slug', p.slug,
-                                                  'title', p.title),
-                   'state', r.state, 'state_label', s.label,
-                   'created_at', portal.iso_time(r.created_at),
-                   'updated_at', portal.iso_time(r.updated_at),
-                   'submitted_at', portal.iso_time(r.submitted_at),
-                   'member', CASE WHEN m.id IS NOT NULL
-                                  THEN json_build_object(
-                                      'id', m.id,
-                                      'name', m.first_name || ' '
-                                              || m.last_name) END,
-                   'editable', s.editable, 'pdf', NOT s.editable)
-                   ORDER BY r.created_at DESC, r.id DESC), '[]')
+        SELECT ('[' || coalesce(string_agg(format(
+                   '{"id" : "%s", "reference" : "%s", "procedure" : '
+                   '{"slug" : "%s", "title" : %s}, "state" : "%s", '
+                   '"state_label" : %s, "created_at" : "%s", '
+                   '"updated_at" : "%s", "submitted_at" : %s, '
+                   '"member" : %s, "editable" : %s, "pdf" : %s}',
+                   r.id, r.reference, p.slug, to_json(p.title), r.state,
+                   to_json(s.label),
+                   iso_time(r.created_at), iso_time(r.updated_at),
+                   coalesce('"' || iso_time(r.submitted_at) || '"', 'null'),
+                   CASE WHEN m.id IS NULL THEN 'null'
+                        ELSE format('{"id" : "%s", "name" : %s}', m.id,
+                                    to_json(m.first_name || ' '
+                                            || m.last_name)) END,
+                   CASE WHEN s.editable THEN 'true' ELSE 'false' END,
+                   CASE WHEN s.editable THEN 'false' ELSE 'true' END),
+                   ', ' ORDER BY r.created_at DESC, r.id DESC), '')
+                || ']')::json
           FROM (SELECT * FROM portal.requests
                  WHERE account_id = p_account
                  ORDER BY created_at DESC, id DESC
                  LIMIT p_limit) r
-          JOIN portal.procedures p ON p.id = r.procedure_id
-          JOIN portal.request_states s ON s.state = r.state
-          LEFT JOIN portal.members m ON m.id = r.member_id);
+          JOIN LATERAL (SELECT slug, title FROM portal.procedures
+                         WHERE id = r.procedure_id OFFSET 0) p ON true
+          JOIN LATERAL (SELECT label, editable FROM portal.request_states
+                         WHERE state = r.state OFFSET 0) s ON true
+          LEFT JOIN LATERAL (SELECT id, first_name, last_name
+                               FROM portal.members
+                              WHERE id = r.member_id OFFSET 0) m ON true);
 END
 $$;
 
