@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_argon2.h"
 #include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_credentials.h"
@@ -61,22 +62,6 @@ static void ngx_http_portal_credentials_temp_mac(const u_char *key,
     const u_char *temp, size_t len, u_char *hex);
 
 
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_login = {
-    "password", "failed login for",
-    "portal: login \"%V\" refused: too many failures from %V"
-};
-
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_answer = {
-    "answer", "wrong security answer for",
-    "portal: password reset for \"%V\" refused: too many wrong answers"
-    " from %V"
-};
-
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_current
-= {
-    "current", "wrong current password for",
-    "portal: password change for \"%V\" refused: too many failures from %V"
-};
 
 
 /* an Argon2id hash of nothing anybody knows, for unknown logins */
@@ -93,6 +78,27 @@ static ngx_http_portal_sql_t  ngx_http_portal_credentials_begin_sql = {
     5, 0
 };
 
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_login = {
+    "password", "failed login for",
+    "portal: login \"%V\" refused: too many failures from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_answer = {
+    "answer", "wrong security answer for",
+    "portal: password reset for \"%V\" refused: too many wrong answers"
+    " from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_current
+= {
+    "current", "wrong current password for",
+    "portal: password change for \"%V\" refused: too many failures from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+
 static ngx_http_portal_sql_t  ngx_http_portal_credentials_granted_sql = {
     "portal_credentials_granted",
     "SELECT portal.credentials_granted($1)",
@@ -106,7 +112,7 @@ ngx_http_portal_credentials_check(ngx_http_request_t *r,
 {
     ngx_http_portal_db_query_t  *q;
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_credentials_begin_sql,
+    q = ngx_http_portal_db_query(r, cr->kind->begin,
                                  ngx_http_portal_credentials_begun);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -114,7 +120,11 @@ ngx_http_portal_credentials_check(ngx_http_request_t *r,
 
     q->data = cr;
 
-    ngx_http_portal_db_param(q, cr->kind->kind, ngx_strlen(cr->kind->kind));
+    if (cr->kind->kind) {
+        ngx_http_portal_db_param(q, cr->kind->kind,
+                                 ngx_strlen(cr->kind->kind));
+    }
+
     ngx_http_portal_db_param(q, (char *) cr->login.data, cr->login.len);
     ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
                              r->connection->addr_text.len);
@@ -218,18 +228,12 @@ static ngx_int_t
 ngx_http_portal_credentials_post(ngx_http_request_t *r,
     ngx_http_portal_credentials_t *cr, PGresult *res)
 {
-    size_t                              len;
     const char                         *hash;
     ngx_http_portal_credentials_job_t  *job;
 
-    len = PQgetlength(res, 0, 1);
-    cr->attempt.data = ngx_pnalloc(r->pool, len + 1);
-    if (cr->attempt.data == NULL) {
+    if (ngx_http_portal_db_value(r->pool, res, 1, &cr->attempt) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_memcpy(cr->attempt.data, PQgetvalue(res, 0, 1), len + 1);
-    cr->attempt.len = len;
 
     job = ngx_http_portal_thread_alloc(r->connection->log,
                                   sizeof(ngx_http_portal_credentials_job_t));
@@ -250,19 +254,20 @@ ngx_http_portal_credentials_post(ngx_http_request_t *r,
         ngx_cpystrn(cr->id, (u_char *) PQgetvalue(res, 0, 2),
                     sizeof(cr->id));
 
-        len = PQgetlength(res, 0, 3);
-        cr->account.data = ngx_pnalloc(r->pool, len + 1);
-        if (cr->account.data == NULL) {
+        if (ngx_http_portal_db_value(r->pool, res, 3, &cr->account)
+            != NGX_OK
+            || (cr->kind->agent
+                && ngx_http_portal_db_value(r->pool, res, 7, &cr->role)
+                   != NGX_OK))
+        {
             ngx_http_portal_thread_free(job);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_memcpy(cr->account.data, PQgetvalue(res, 0, 3), len + 1);
-        cr->account.len = len;
-
         cr->epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 6),
                                         PQgetlength(res, 0, 6));
-        cr->validated = (PQgetvalue(res, 0, 7)[0] == 't');
+        cr->validated = !cr->kind->agent
+                        && PQgetvalue(res, 0, 7)[0] == 't';
 
         if (PQgetlength(res, 0, 5) == NGX_HTTP_PORTAL_TEMP_HASH) {
             ngx_memcpy(job->temp_hash, PQgetvalue(res, 0, 5),
@@ -436,8 +441,8 @@ ngx_int_t
 ngx_http_portal_credentials_hash(const char *secret, char *out)
 {
     if (crypto_pwhash_str(out, secret, ngx_strlen(secret),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
+                          NGX_HTTP_PORTAL_ARGON2_OPSLIMIT,
+                          NGX_HTTP_PORTAL_ARGON2_MEMLIMIT)
         != 0)
     {
         return NGX_ERROR;

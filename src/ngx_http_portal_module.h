@@ -12,7 +12,9 @@
  *                   handler (uploads), or discarded
  *   _session.c      access: the citizen's session checked in PostgreSQL,
  *                   a validated account, a temporary password's limits
- *   the handler   of the resource file (_account.c, _password.c, ...):
+ *                   (or, in the agents' API, the agent's: _agent_session.c)
+ *   the handler   of the resource file (_account.c, _password.c, ...;
+ *                 the agents' _agent_*.c through _agent.c):
  *   _check.c        the body checked against the route's field table
  *                   into a typed struct (422 with the fields otherwise)
  *   _resource.c     one SQL function called, its JSON sent as it comes,
@@ -145,6 +147,11 @@ typedef struct {
     /* from PostgreSQL, once checked */
     ngx_str_t                   login;
     ngx_uint_t                  validated;
+
+    /* an agent's: its role, its name, its themes (JSON text) */
+    ngx_str_t                   role;
+    ngx_str_t                   name;
+    ngx_str_t                   themes;
 } ngx_http_portal_session_t;
 
 
@@ -162,7 +169,10 @@ struct ngx_http_portal_ctx_s {
     /* the parsed body of a JSON request */
     json_t                     *json;
 
-    /* the citizen's session: has_session once read, checked once auth */
+    /*
+     * the citizen's session (the agent's, in the agents' API): has_session
+     * once read, checked once auth
+     */
     ngx_http_portal_session_t   session;
     unsigned                    has_session:1;
     unsigned                    auth:1;

@@ -202,11 +202,16 @@ sub cookies_of {
 # ---------------------------------------------------------------- a client
 
 # A browser of sorts: GET session for the anti-CSRF cookie and token.
-sub citizen {
-    my $self = bless { jar => {}, token => '' }, 'Test::Portal::Citizen::Client';
+sub citizen { client('/api/') }
+
+# The same for the API at $prefix (/admin/api/ for agents).
+sub client {
+    my ($prefix) = @_;
+    my $self = bless { jar => {}, token => '', prefix => $prefix },
+                     'Test::Portal::Citizen::Client';
     my $res = $self->call(GET => 'session');
     $self->{token} = ($res->{json} // {})->{csrf_token} // '';
-    Test::More::diag("GET session gave no token: "
+    Test::More::diag("GET ${prefix}session gave no token: "
                      . ($res->{status} // 'none') . ' ' . ($res->{body} // ''))
         unless length $self->{token};
     return $self;
@@ -349,7 +354,8 @@ package Test::Portal::Citizen::Client;
 
 use Test::Portal;
 
-# A request to /api/$path with the client's cookies and anti-CSRF token.
+# A request to /api/$path (the client's prefix: /admin/api/ for an agent's)
+# with the client's cookies and anti-CSRF token.
 # $data: Perl data sent as JSON (undef: no body).  Options: raw (a body
 # sent as is), type (Content-Type), no_csrf, token (another one), cookie
 # (a Cookie header instead of the jar's), headers (more), keep (do not
@@ -380,7 +386,8 @@ sub start {
         push @h, 'Content-Type' => $o{type} // 'application/json';
     }
     push @h, @{ $o{headers} || [] };
-    return http_start($method, "/api/$path", headers => \@h, body => $body,
+    my $prefix = $self->{prefix} // '/api/';
+    return http_start($method, "$prefix$path", headers => \@h, body => $body,
                       (defined $o{timeout} ? (timeout => $o{timeout}) : ()));
 }
 
@@ -418,8 +425,8 @@ sub token { $_[0]{token} }
 # Another browser tab with the same cookies, or another browser with a copy.
 sub clone {
     my ($self) = @_;
-    return bless { jar => { %{ $self->{jar} } }, token => $self->{token} },
-                 ref $self;
+    return bless { jar => { %{ $self->{jar} } }, token => $self->{token},
+                   prefix => $self->{prefix} }, ref $self;
 }
 
 sub login {
