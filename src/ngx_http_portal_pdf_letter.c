@@ -126,10 +126,12 @@ ngx_http_portal_letter_pdf_found(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
     ngx_http_request_t                *r;
+    ngx_http_portal_ctx_t             *ctx;
     ngx_http_portal_main_conf_t       *pmcf;
     ngx_http_portal_letter_pdf_job_t  *job;
 
     r = q->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
 
     /* a letter of another's themes, one not due yet, or none: a 404 */
@@ -150,6 +152,10 @@ ngx_http_portal_letter_pdf_found(ngx_http_portal_db_query_t *q,
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "portal: the PDF of letter %V goes to the thread pool",
+                   &ctx->params[0]);
 
     /* the queue full, the agent is told to try again in a moment */
 
