@@ -382,6 +382,7 @@ ngx_http_portal_pdf_letter_addresses(ngx_http_portal_pdf_letter_t *lt)
 {
     size_t                      i;
     unsigned                    n;
+    const char                 *line;
     ngx_http_portal_pdf_ctx_t  *ctx;
 
     ctx = &lt->pdf;
@@ -413,11 +414,10 @@ ngx_http_portal_pdf_letter_addresses(ngx_http_portal_pdf_letter_t *lt)
         n = 0;
 
         for (i = 0; i < NGX_HTTP_PORTAL_PDF_ADDRESS_MAX; i++) {
-            if (ctx->town->address[i] != NULL) {
-                n = ngx_http_portal_pdf_letter_line(ctx,
-                                                    ctx->town->address[i],
-                                                    strlen(
-                                                        ctx->town->address[i]),
+            line = ctx->town->address[i];
+
+            if (line != NULL) {
+                n = ngx_http_portal_pdf_letter_line(ctx, line, strlen(line),
                                                     n);
             }
         }
