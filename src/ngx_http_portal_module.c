@@ -31,6 +31,7 @@
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
 #include "ngx_http_portal_pdf.h"
+#include "ngx_http_portal_pdf_letter.h"
 #include "ngx_http_portal_request.h"
 #include "ngx_http_portal_request_document.h"
 #include "ngx_http_portal_response.h"
@@ -140,6 +141,7 @@ static ngx_http_portal_route_t  *ngx_http_portal_agent_routes[] = {
     ngx_http_portal_agent_account_routes,
     ngx_http_portal_agent_request_routes,
     ngx_http_portal_agent_message_routes,
+    ngx_http_portal_letter_pdf_routes,
     ngx_http_portal_agent_audit_routes,
     NULL
 };

@@ -9,6 +9,9 @@
  *                    capped, French typography, styles, dates and sizes
  *   _pdf_page.c      text to blocks, blocks to pages, the pages' margins
  *
+ * and the letters' renderer, _pdf_letter_render.c, which draws a letter
+ * with the same helpers (ngx_http_portal_pdf_letter_render.h).
+ *
  * Plain C, as the renderer: no nginx type or function.
  */
 
@@ -175,6 +178,15 @@ typedef struct {
 } ngx_http_portal_pdf_tm_t;
 
 
+/* cairo's output */
+typedef struct {
+    u_char                         *data;
+    size_t                          len;
+    size_t                          size;
+    unsigned                        overflow:1;
+} ngx_http_portal_pdf_buf_t;
+
+
 /* one PDF being made */
 typedef struct {
     const json_t                   *doc;
@@ -212,6 +224,16 @@ typedef struct {
     unsigned                        cut:1;
     unsigned                        failed:1;
 } ngx_http_portal_pdf_ctx_t;
+
+
+/*
+ * _pdf_render.c, for the letters' renderer too: the calling thread's font
+ * map (kept to the process's exit), and cairo's output into a
+ * ngx_http_portal_pdf_buf_t, at most SIZE_MAX bytes.
+ */
+PangoFontMap *ngx_http_portal_pdf_font_map(void);
+cairo_status_t ngx_http_portal_pdf_write(void *closure,
+    const unsigned char *data, unsigned int length);
 
 
 /* _pdf_section.c: every block of the document, -1 when out of memory */

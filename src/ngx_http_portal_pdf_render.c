@@ -45,19 +45,7 @@ struct ngx_http_portal_pdf_map_s {
 };
 
 
-/* cairo's output */
-typedef struct {
-    u_char                         *data;
-    size_t                          len;
-    size_t                          size;
-    unsigned                        overflow:1;
-} ngx_http_portal_pdf_buf_t;
-
-
 static void ngx_http_portal_pdf_init_once(void);
-static PangoFontMap *ngx_http_portal_pdf_font_map(void);
-static cairo_status_t ngx_http_portal_pdf_write(void *closure,
-    const unsigned char *data, unsigned int length);
 
 
 /* set once, read only afterwards */
@@ -309,7 +297,7 @@ ngx_http_portal_pdf_exit(void)
 }
 
 
-static PangoFontMap *
+PangoFontMap *
 ngx_http_portal_pdf_font_map(void)
 {
     ngx_http_portal_pdf_map_t  *m;
@@ -339,7 +327,7 @@ ngx_http_portal_pdf_font_map(void)
 
 /* cairo's output, into one growing buffer */
 
-static cairo_status_t
+cairo_status_t
 ngx_http_portal_pdf_write(void *closure, const unsigned char *data,
     unsigned int length)
 {

@@ -1,12 +1,14 @@
 
 /*
  * t/pdf's driver: renders a request (a JSON file) as the module would, in
- * pool threads, without nginx.
+ * pool threads, without nginx; with -l, a letter (portal.agent_letter()'s
+ * JSON) with the letters' renderer.
  *
  *   pdf_render in.json out.pdf           one PDF
  *   pdf_render -n N -j T in.json         N PDFs in each of T threads: PDFs/s
  *   pdf_render -s out.pdf                a hostile request made here: 300
  *                                        answers of 70 KiB, 150 documents…
+ *   pdf_render -l [-n N] [-j T] in.json [out.pdf]     a letter
  */
 
 
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "ngx_http_portal_pdf_render.h"
+#include "ngx_http_portal_pdf_letter_render.h"
 
 
 typedef struct {
@@ -24,6 +27,7 @@ typedef struct {
     long                            n;
     /* where the first PDF goes, or NULL */
     const char                     *out;
+    int                             letter;
     int                             failed;
 } pdf_render_job_t;
 
@@ -45,7 +49,7 @@ static const ngx_http_portal_pdf_town_t  pdf_render_town = {
 int
 main(int argc, char **argv)
 {
-    int                i, t, threads, stress, rc;
+    int                i, t, threads, stress, letter, rc;
     long               n;
     char               err[NGX_HTTP_PORTAL_PDF_ERRLEN];
     double             s;
@@ -59,10 +63,14 @@ main(int argc, char **argv)
     n = 1;
     threads = 1;
     stress = 0;
+    letter = 0;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-s") == 0) {
             stress = 1;
+
+        } else if (strcmp(argv[i], "-l") == 0) {
+            letter = 1;
 
         } else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
             n = atol(argv[++i]);
@@ -75,9 +83,11 @@ main(int argc, char **argv)
         }
     }
 
-    if (n < 1 || threads < 1 || argc - i < 1 - stress || argc - i > 2 - stress)
+    if (n < 1 || threads < 1 || (stress && letter)
+        || argc - i < 1 - stress || argc - i > 2 - stress)
     {
-        fprintf(stderr, "usage: pdf_render [-n N] [-j T] in.json [out.pdf]\n"
+        fprintf(stderr, "usage: pdf_render [-l] [-n N] [-j T] in.json"
+                        " [out.pdf]\n"
                         "       pdf_render -s [-n N] [-j T] [out.pdf]\n");
         return 2;
     }
@@ -118,6 +128,7 @@ main(int argc, char **argv)
     for (t = 0; t < threads; t++) {
         jobs[t].doc = doc;
         jobs[t].n = n;
+        jobs[t].letter = letter;
         jobs[t].out = (t == 0 && i < argc) ? argv[i] : NULL;
 
         if (pthread_create(&tid[t], NULL, pdf_render_thread, &jobs[t]) != 0) {
@@ -171,8 +182,12 @@ pdf_render_thread(void *data)
     size_t   len;
 
     for (i = 0; i < job->n; i++) {
-        if (ngx_http_portal_pdf_render(job->doc, &pdf_render_town, &pdf, &len,
-                                       err, sizeof(err))
+        if ((job->letter
+             ? ngx_http_portal_pdf_letter_render(job->doc, &pdf_render_town,
+                                                 &pdf, &len, err,
+                                                 sizeof(err))
+             : ngx_http_portal_pdf_render(job->doc, &pdf_render_town, &pdf,
+                                          &len, err, sizeof(err)))
             != 0)
         {
             fprintf(stderr, "pdf_render: %s\n", err);
