@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 195;
+plan tests => 207;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -299,13 +299,6 @@ for my $case (
     ['a member for a form without a member field', 'encombrants',
      { member => $lea }, 'P0001 request_member'],
     ['an unknown procedure', 'nulle-part', {}, 'P0001 request_procedure'],
-    ['a required field left out', 'encombrants',
-     { data => { volume => 1 } }, 'P0001 request_required'],
-    ['a required checkbox unticked', 'restauration-scolaire',
-     { member => $lea, data => { menu => 'standard',
-                                 date_debut => '2027-09-01',
-                                 reglement => JSON::PP::false } },
-     'P0001 request_required'],
     ['contact by phone without a phone', 'signalement-voirie',
      { account => $B, contact => 'phone', data => \%VOIRIE },
      'P0001 request_phone_contact'])
@@ -316,15 +309,44 @@ for my $case (
                          niveau => 'cp', date_entree => '2027-09-01' },
                      %$o);
     is(refusal($res), $want, "refused: $what") or diag outcome_text($res);
-    if ($what eq 'a required field left out') {
-        like($res->{detail} // '', qr/(?:\A|,)data\.date_souhaitee(?:,|\z)/,
-             '... its DETAIL names the missing fields');
-        unlike($res->{detail} // '', qr/(?:\A|,)(?:volume|adresse)(?:,|\z)/,
-               '... not those given or pre-filled');
-    }
 }
 is(count_of('portal.requests'), $requests0, 'refused requests leave no row');
 is(count_of('portal.outbox'), $outbox0, '... and no mail');
+
+# A brouillon waits for its required fields: the submission asks for them,
+# and so does a change in en_attente or incomplet
+for my $case (
+    ['a required field left out', 'encombrants', { data => { volume => 1 } },
+     qr/(?:\A|,)data\.date_souhaitee(?:,|\z)/],
+    ['a required checkbox unticked', 'restauration-scolaire',
+     { member => $lea, data => { menu => 'standard',
+                                 date_debut => '2027-09-01',
+                                 reglement => JSON::PP::false } },
+     qr/\Adata\.reglement\z/])
+{
+    my ($what, $procedure, $o, $names) = @$case;
+    my $d = decoded(create($A, $procedure, %$o)) // {};
+    is($d->{state}, 'brouillon', "$what: a draft all the same");
+    my $res = submit($A, $d->{id});
+    is(refusal($res), 'P0001 request_required', '... its submission refused')
+        or diag outcome_text($res);
+    like($res->{detail} // '', $names, '... its DETAIL names the fields');
+    unlike($res->{detail} // '', qr/(?:\A|,)data\.(?:volume|adresse)(?:,|\z)/,
+           '... not those given or pre-filled');
+    is($res->{hint}, $procedure, '... its HINT is the procedure');
+    for my $state (qw(en_attente incomplet)) {
+        q1("UPDATE portal.requests SET state = '$state'"
+           . " WHERE id = '$d->{id}'");
+        is(refusal(update_request($A, $d->{id}, %$o)),
+           'P0001 request_required', "... a change in $state refused");
+    }
+    is(scalar q1("SELECT count(*) FROM portal.request_events"
+                 . " WHERE request_id = '$d->{id}'"), 1,
+       '... and it never moved');
+    # gone without a trace, for the counts below
+    q1("DELETE FROM portal.messages WHERE request_id = '$d->{id}'");
+    q1("DELETE FROM portal.requests WHERE id = '$d->{id}'");
+}
 
 q1("UPDATE portal.procedures SET active = false"
    . " WHERE slug = 'signalement-voirie'");

@@ -27,16 +27,19 @@
 -- answers its 422 itself.  A required field that has a "prefill" may be
 -- left out: it is filled here from the holder (or the applicant) or the
 -- member, and refused with request_required only when that source is
--- empty too.  Here, data keeps only the definition's fields with a
+-- empty too.  A brouillon is saved incomplete: its required fields (and
+-- member) may be missing until the submission, which refuses it then
+-- with request_required; en_attente and incomplet stay complete.  Here, data keeps only the definition's fields with a
 -- scalar value (other keys are dropped, "" is no value), and a member
 -- field's value is never in data: it is the request's member_id.
 --
 -- request_create(p_account uuid, p_procedure text, p_member uuid,
 --                p_data jsonb, p_contact_mode text, p_idem_key text,
 --                p_fingerprint bytea, p_url text) -> request [201]
---     a brouillon of the account, pre-filled; p_contact_mode NULL: the
---     account's.  The acknowledgement "demande commencée" is queued.
---     NULL: no such account.
+--     a brouillon of the account, pre-filled, required fields not
+--     required yet; p_contact_mode NULL: the account's.  The
+--     acknowledgement "demande commencée" is queued.  NULL: no such
+--     account.
 -- request_create_anonymous(p_procedure text, p_applicant jsonb,
 --                p_data jsonb, p_contact_mode text, p_follow_up jsonb,
 --                p_idem_key text, p_fingerprint bytea, p_url text)
@@ -57,8 +60,8 @@
 --                p_contact_mode text, p_url text) -> request | NULL
 --     PUT replaces: p_data is the whole data (pre-filled again), p_member
 --     the member (NULL: none); p_contact_mode NULL keeps it.  Only in
---     brouillon, en_attente, incomplet; "demande modifiée" mailed unless
---     a brouillon.
+--     brouillon (required fields may wait), en_attente, incomplet (they
+--     may not); "demande modifiée" mailed unless a brouillon.
 -- request_submit(p_account uuid, p_id uuid, p_idem_key text,
 --                p_fingerprint bytea, p_url text) -> request | NULL
 --     the citizen's move from the state (brouillon -> en_attente,
@@ -152,7 +155,9 @@
 --                              child is asked, or the reverse
 --   request_required           [422] DETAIL: the missing fields' paths
 --                              in the body, comma-separated: data.<name>,
---                              or member_id for the member field
+--                              or member_id for the member field; HINT:
+--                              the procedure's slug (for its form's
+--                              messages at a submission)
 --   request_phone_contact      [422, field contact_mode] no phone
 --   request_requires_account   [422] anonymous, without follow-up
 --   request_state              [409] not in this state
@@ -420,19 +425,27 @@ BEGIN
 END
 $$;
 
+-- p_required false: a brouillon, whose required fields wait for the
+-- submission.
 CREATE FUNCTION portal.request_check(p portal.procedures, p_data jsonb,
                                      p_member uuid, p_members boolean,
-                                     p_contact text, p_phone text)
+                                     p_contact text, p_phone text,
+                                     p_required boolean)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
-    missing  text := portal.request_missing(p.fields, p_data, p_member,
-                                            p_members);
+    missing  text;
 BEGIN
+    IF p_required THEN
+        missing := portal.request_missing(p.fields, p_data, p_member,
+                                          p_members);
+    END IF;
+
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'required fields missing: %', missing
-              USING CONSTRAINT = 'request_required', DETAIL = missing;
+              USING CONSTRAINT = 'request_required', DETAIL = missing,
+                    HINT = p.slug;
     END IF;
 
     IF p_contact = 'phone' AND coalesce(p_phone, '') = '' THEN
@@ -729,7 +742,8 @@ BEGIN
                                    portal.holder_values(a),
                                    portal.member_values(m));
     contact := coalesce(p_contact_mode, a.contact_mode);
-    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone);
+    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone,
+                                 false);
 
     r := portal.request_insert(p, a.id, NULL, m.id, answers, contact,
                                false);
@@ -799,7 +813,7 @@ BEGIN
                                        portal.applicant_values(applicant),
                                        NULL);
         PERFORM portal.request_check(p, answers, NULL, false, contact,
-                                     applicant->>'phone');
+                                     applicant->>'phone', true);
 
         r := portal.request_insert(p, NULL, applicant, NULL, answers,
                                    contact, true);
@@ -845,7 +859,7 @@ BEGIN
         answers := portal.request_data(p.fields, p_data,
                                        portal.holder_values(a), NULL);
         PERFORM portal.request_check(p, answers, NULL, false, contact,
-                                     a.phone);
+                                     a.phone, true);
 
         r := portal.request_insert(p, a.id, NULL, NULL, answers, contact,
                                    false);
@@ -950,7 +964,8 @@ BEGIN
                                    portal.holder_values(a),
                                    portal.member_values(m));
     contact := coalesce(p_contact_mode, r.contact_mode);
-    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone);
+    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone,
+                                 r.state <> 'brouillon');
 
     UPDATE portal.requests
        SET member_id = m.id, data = answers,
@@ -1015,7 +1030,7 @@ BEGIN
     PERFORM portal.request_check(p, r.data, r.member_id, true,
                                  r.contact_mode,
                                  (SELECT phone FROM portal.accounts
-                                   WHERE id = p_account));
+                                   WHERE id = p_account), true);
 
     INSERT INTO portal.request_events (request_id, from_state, to_state,
                                        actor)
