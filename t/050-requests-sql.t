@@ -1022,7 +1022,7 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
         me_requests me_messages request_pdf request_document_begin
         request_document_chunk request_document_finish
         request_document_abort request_document_content
-        request_document_remove);
+        request_document_remove request_documents);
     my %granted = map { $_->[0] => 1 } q1(
         "SELECT p.proname FROM pg_proc p WHERE p.pronamespace ="
         . " 'portal'::regnamespace AND has_function_privilege('portal',"

@@ -117,13 +117,17 @@
 --     request may have moved while the file came).  Outside brouillon the
 --     acknowledgement "pièce reçue" is queued; a draft's documents are
 --     acknowledged with its submission.
+-- request_documents(p_account uuid, p_request uuid) -> [document] | NULL
+--     the request's complete documents, as request_get lists them; NULL:
+--     no such request of the account.
 -- request_document_abort(p_account uuid, p_document uuid) -> boolean
 --     a pending document goes (housekeeping takes those left over an
 --     hour).
 -- request_document_remove(p_account uuid, p_request uuid,
---                p_document uuid) -> document | NULL   [204]
+--                p_document uuid, p_url text) -> document | NULL   [204]
 --     a complete document is taken back, in brouillon, en_attente,
---     incomplet (request_state otherwise).
+--     incomplet (request_state otherwise).  Outside brouillon the
+--     acknowledgement "pièce retirée" is queued, as for one added.
 -- request_document_content(p_account uuid, p_request uuid,
 --                p_document uuid, p_first integer DEFAULT 0,
 --                p_count integer DEFAULT NULL)
@@ -659,6 +663,21 @@ AS $$
         'created_at', portal.iso_time(d.created_at))
 $$;
 
+-- A request's complete documents, oldest first, each labelled with the
+-- kinds of its procedure (p_documents).
+CREATE FUNCTION portal.request_documents_json(p_request uuid,
+                                              p_documents jsonb)
+RETURNS json
+LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce(json_agg(portal.request_document_json(d,
+                                 portal.document_kind_label(p_documents,
+                                                            d.kind))
+                             ORDER BY d.created_at, d.id), '[]')
+      FROM portal.request_documents d
+     WHERE d.request_id = p_request AND d.state = 'complete'
+$$;
+
 CREATE FUNCTION portal.request_json(r portal.requests)
 RETURNS json
 LANGUAGE sql STABLE
@@ -686,14 +705,7 @@ AS $$
                             ORDER BY e.id)
                       FROM portal.request_events e
                      WHERE e.request_id = r.id),
-        'documents', coalesce((
-            SELECT json_agg(portal.request_document_json(d,
-                                portal.document_kind_label(p.documents,
-                                                           d.kind))
-                            ORDER BY d.created_at, d.id)
-              FROM portal.request_documents d
-             WHERE d.request_id = r.id AND d.state = 'complete'),
-            '[]'),
+        'documents', portal.request_documents_json(r.id, p.documents),
         'editable', s.editable, 'pdf', NOT s.editable)
       FROM portal.procedures p
       JOIN portal.themes t ON t.id = p.theme_id
@@ -1471,6 +1483,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION portal.request_documents(p_account uuid, p_request uuid)
+RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    SELECT portal.request_documents_json(r.id, p.documents)
+      FROM portal.requests r
+      JOIN portal.procedures p ON p.id = r.procedure_id
+     WHERE r.id = p_request AND r.account_id = p_account
+$$;
+
+
 CREATE FUNCTION portal.request_document_abort(p_account uuid,
                                               p_document uuid)
 RETURNS boolean
@@ -1492,7 +1516,8 @@ $$;
 -- complete ones, whatever the state.
 CREATE FUNCTION portal.request_document_remove(p_account uuid,
                                                p_request uuid,
-                                               p_document uuid)
+                                               p_document uuid,
+                                               p_url text)
 RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
@@ -1523,6 +1548,18 @@ BEGIN
 
     SELECT portal.document_kind_label(p.documents, d.kind) INTO label
       FROM portal.procedures p WHERE p.id = r.procedure_id;
+
+    -- the town may be reading the request: what left it is said, in
+    -- writing, as what came
+    IF r.state <> 'brouillon' THEN
+        PERFORM portal.request_notify(r, 'acknowledgement',
+            format('Pièce retirée de la demande %s', r.reference),
+            format(E'La pièce « %s » (fichier « %s », %s) est retirée de'
+                    ' votre demande %s, comme vous l''avez demandé.\n\n%s',
+                   label, d.filename, portal.size_text(d.size),
+                   portal.request_named(r), portal.no_reply_text()),
+            p_url);
+    END IF;
 
     RETURN portal.request_document_json(d, label);
 END
