@@ -334,11 +334,20 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
         n = ngx_http_portal_text_utf8_len((u_char *) s, len);
     }
 
+    /*
+     * jansson gives valid UTF-8 only: what is not counted is a control
+     * character, that no one sees; its own message says so, not a length
+     */
+
+    if (n < 0) {
+        ngx_http_portal_check_error(ck, prefix, f->name,
+                                    NGX_HTTP_PORTAL_M_CONTROL_CHAR);
+        return;
+    }
+
     /* the max of a date with bounds is a day, not a length */
 
-    if (n < 0
-        || (f->max && !(f->flags & NGX_HTTP_PORTAL_MAX) && n > f->max))
-    {
+    if (f->max && !(f->flags & NGX_HTTP_PORTAL_MAX) && n > f->max) {
         ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
         return;
     }

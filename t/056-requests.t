@@ -16,7 +16,7 @@ use Test::Portal::Citizen;
 use Test::Portal::Attack;
 
 maildir_setup();
-plan tests => 107;
+plan tests => 111;
 
 sub member_sql {
     my ($account, $kind, $first, $birth) = @_;
@@ -107,6 +107,28 @@ is($f->{'data.date_entree'},
 like($f->{'data.observations'}, qr/1000 caractères au plus/,
      '... a text too long, its limit in the message');
 
+
+# a control character gets its own message; a textarea takes tabs and
+# line breaks
+$res = $c->call(POST => 'requests', {
+    procedure => 'inscription-scolaire', member_id => $lea,
+    data => { niveau => 'cp', date_entree => day(30),
+              nom => "Dupont\nMartin",
+              observations => "Allergie\x{7}" } });
+$f = field_errors($res);
+is(join(' ', sort keys %$f), 'data.nom data.observations',
+   'a line break in a text field, a bell in a textarea: 422 on both');
+is($f->{'data.observations'}, 'Ce champ contient un caractère invisible non'
+   . ' autorisé : effacez-le, ou saisissez à nouveau le texte.',
+   '... said as a character not allowed, not as a length');
+is($f->{'data.nom'}, $f->{'data.observations'}, '... the same for both');
+$res = $c->call(POST => 'requests', {
+    procedure => 'inscription-scolaire', member_id => $lea,
+    data => { niveau => 'cp', date_entree => day(30),
+              observations => "Allergies :\n\t- arachides\r\n" } });
+is($res->{status}, 201, '... a textarea of lines and tabs: 201')
+    or diag $res->{body};
+$c->call(DELETE => 'requests/' . (($res->{json} // {})->{id} // ''));
 
 # ------------------------------------------------ a draft left incomplete
 

@@ -59,6 +59,8 @@
         liste: 'Choisissez une réponse dans la liste.',
         caseACocher: 'Cochez cette case pour continuer.',
         membre: 'Choisissez la personne concernée par la démarche.',
+        caractere: 'Ce champ contient un caractère invisible non autorisé : '
+                   + 'effacez-le, ou saisissez à nouveau le texte.',
         suivi: 'Indiquez si vous souhaitez un compte pour suivre votre demande.'
     };
 
@@ -594,10 +596,13 @@
             switch (def.type) {
             case 'text':
             case 'textarea':
-                if (n > longueur(def)
-                    || (def.type === 'text'
-                        ? /[\x00-\x1f\x7f-\x9f]/.test(v)
-                        : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(v))) {
+                if (def.type === 'text'
+                    ? /[\x00-\x1f\x7f-\x9f]/.test(v)
+                    : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(v)) {
+                    erreurs[cle] = M.caractere;
+                    return;
+                }
+                if (n > longueur(def)) {
                     erreurs[cle] = remplacer(M.texte, { n: longueur(def) });
                     return;
                 }
