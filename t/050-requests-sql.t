@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 207;
+plan tests => 211;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -919,6 +919,30 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
        . " WHERE id = '$msgs->[1]{id}'");
     is(scalar @{ portal_json("SELECT portal.me_messages('$C')") }, 3,
        '... not those cancelled, nor those scheduled for later');
+
+    # a message written 10 days ago, scheduled, gone yesterday: its date is
+    # yesterday's, and it comes before one written and gone 2 days ago
+    my ($two, $three, $sched) = map { $_->{id} } @$msgs[2 .. 4];
+    q1("UPDATE portal.messages SET created_at = now() - interval '2 days'"
+       . " WHERE id = '$two'");
+    q1("UPDATE portal.messages SET created_at = now() - interval '3 days'"
+       . " WHERE id = '$three'");
+    q1("UPDATE portal.messages SET created_at = now() - interval '10 days',"
+       . " send_at = now() - interval '1 day' WHERE id = '$sched'");
+    $msgs = portal_json("SELECT portal.me_messages('$C')");
+    is(join(' ', map { $_->{id} } @$msgs), "$sched $two $three",
+       '... in the order they went: a scheduled one by its send_at');
+    is($msgs->[0]{created_at},
+       scalar q1("SELECT portal.iso_time(send_at) FROM portal.messages"
+                 . " WHERE id = '$sched'"),
+       '... whose date is when it went, not when it was written');
+    is($msgs->[1]{created_at},
+       scalar q1("SELECT portal.iso_time(created_at) FROM portal.messages"
+                 . " WHERE id = '$two'"),
+       '... one sent at once, when it was written');
+    is(join(' ', map { $_->{id} }
+                 @{ portal_json("SELECT portal.me_messages('$C', 2)") }),
+       "$sched $two", '... and a limit keeps the newest by that date');
 }
 
 

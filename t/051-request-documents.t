@@ -359,18 +359,19 @@ ok($res->{status} == 200 && $res->{body} eq $PDF,
 # taken back outside brouillon: acknowledged by mail, as one added, in
 # the same transaction (a mail that cannot be queued keeps the document)
 my $taken = request_sql($A, 'en_attente');
-my $gone = upload($jean, $taken, 'photo', 'retiree.png', $PNG)->{json} // {};
+my $taken_doc = upload($jean, $taken, 'photo', 'retiree.png', $PNG)->{json}
+    // {};
 psql_query(q{CREATE FUNCTION public.no_mail() RETURNS trigger
     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no mail today'; END $$});
 psql_query("CREATE TRIGGER no_mail BEFORE INSERT ON portal.messages"
            . " FOR EACH ROW WHEN (NEW.request_id = '$taken')"
            . " EXECUTE FUNCTION public.no_mail()");
-$res = $jean->call(DELETE => "requests/$taken/documents/$gone->{id}");
+$res = $jean->call(DELETE => "requests/$taken/documents/$taken_doc->{id}");
 is($res->{status}, 500, 'DELETE en_attente, its mail refused: 500');
 is(documents_of($taken), 1, '... and the document stays');
 psql_query("DROP TRIGGER no_mail ON portal.messages");
 psql_query("DROP FUNCTION public.no_mail()");
-$res = $jean->call(DELETE => "requests/$taken/documents/$gone->{id}");
+$res = $jean->call(DELETE => "requests/$taken/documents/$taken_doc->{id}");
 is($res->{status}, 204, 'DELETE en_attente: 204') or diag body_text($res);
 is(scalar psql_query("SELECT count(*) FROM portal.messages"
                      . " WHERE request_id = '$taken'"

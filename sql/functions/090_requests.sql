@@ -75,7 +75,8 @@
 --     member: {id, name} | null, editable, pdf}]; p_limit NULL: all.
 -- me_messages(p_account uuid, p_limit integer DEFAULT NULL) -> json
 --     newest first: [{id, kind, channel, subject, body, created_at,
---     request: {id, reference} | null}]; scheduled ones once due,
+--     request: {id, reference} | null}]; scheduled ones once due, dated
+--     (created_at, and the order) by when they went, their send_at;
 --     cancelled ones never.
 -- request_pdf(p_account uuid, p_id uuid) -> json | NULL
 --     what the PDF prints, all of it human-readable French:
@@ -1158,16 +1159,17 @@ BEGIN
         SELECT coalesce(json_agg(json_build_object(
                    'id', g.id, 'kind', g.kind, 'channel', g.channel,
                    'subject', g.subject, 'body', g.body,
-                   'created_at', portal.iso_time(g.created_at),
+                   'created_at', portal.iso_time(g.at),
                    'request', CASE WHEN r.id IS NOT NULL
                                    THEN json_build_object(
                                        'id', r.id,
                                        'reference', r.reference) END)
-                   ORDER BY g.created_at DESC, g.id DESC), '[]')
-          FROM (SELECT * FROM portal.messages
-                 WHERE account_id = p_account AND cancelled_at IS NULL
-                   AND (send_at IS NULL OR send_at <= now())
-                 ORDER BY created_at DESC, id DESC
+                   ORDER BY g.at DESC, g.id DESC), '[]')
+          FROM (SELECT m.*, coalesce(m.send_at, m.created_at) AS at
+                  FROM portal.messages m
+                 WHERE m.account_id = p_account AND m.cancelled_at IS NULL
+                   AND (m.send_at IS NULL OR m.send_at <= now())
+                 ORDER BY at DESC, m.id DESC
                  LIMIT p_limit) g
           LEFT JOIN portal.requests r ON r.id = g.request_id);
 END
