@@ -17,9 +17,8 @@
  * submission, refused while some lack.  PostgreSQL
  * (sql/functions/090_requests.sql) fills what the account gives, keeps
  * the states' rules, writes the history and queues the acknowledgements,
- * in the same transaction.  Another
- * household's request is as absent as an unknown one.  An account not
- * validated yet may do all of this.
+ * in the same transaction.  Another household's request is as absent as
+ * an unknown one.  An account not validated yet may do all of this.
  */
 
 

@@ -352,10 +352,10 @@ static const char *
 ngx_http_portal_request_body_missing(ngx_http_portal_ctx_t *ctx,
     PGresult *res, const char *path)
 {
-    ngx_str_t                       slug;
-    ngx_http_portal_field_t        *f;
-    ngx_http_portal_procedure_t    *p;
-    ngx_http_portal_request_body_t *in;
+    ngx_str_t                        slug;
+    ngx_http_portal_field_t         *f;
+    ngx_http_portal_procedure_t     *p;
+    ngx_http_portal_request_body_t  *in;
 
     in = ctx->input;
 

@@ -64,9 +64,9 @@ extern const ngx_http_portal_sql_error_t  ngx_http_portal_request_errors[];
 /*
  * The procedure, the member and the contact mode of the body (the route
  * decides which fields it takes), and the data against the procedure's
- * form into in->data_json (in->draft: required fields may be missing).  Errors go to ck; the procedure found in the
- * catalog held by ctx into *proc (NULL when unknown).  NGX_ERROR when
- * memory runs out.
+ * form into in->data_json (in->draft: required fields may be missing).
+ * Errors go to ck; the procedure found in the catalog held by ctx into
+ * *proc (NULL when unknown).  NGX_ERROR when memory runs out.
  */
 ngx_int_t ngx_http_portal_request_body_check(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_check_t *ck,
