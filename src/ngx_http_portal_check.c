@@ -40,7 +40,7 @@ static ngx_uint_t ngx_http_portal_check_form(
     ssize_t n);
 static void ngx_http_portal_check_number(ngx_http_portal_check_t *ck,
     json_t *v, const ngx_http_portal_field_t *f, const char *prefix,
-    json_t *clean);
+    ngx_uint_t required, json_t *clean);
 static ngx_uint_t ngx_http_portal_check_date(ngx_http_portal_check_t *ck,
     const ngx_http_portal_field_t *f, const char *prefix, const char *s);
 static void ngx_http_portal_check_keep(ngx_http_portal_check_t *ck,
@@ -178,7 +178,7 @@ ngx_http_portal_check_field(ngx_http_portal_check_t *ck, json_t *in,
         return;
 
     case NGX_HTTP_PORTAL_NUMBER:
-        ngx_http_portal_check_number(ck, v, f, prefix, clean);
+        ngx_http_portal_check_number(ck, v, f, prefix, required, clean);
         return;
 
     case NGX_HTTP_PORTAL_BOOLEAN:
@@ -334,11 +334,20 @@ ngx_http_portal_check_string(ngx_http_portal_check_t *ck, json_t *v,
         n = ngx_http_portal_text_utf8_len((u_char *) s, len);
     }
 
+    /*
+     * jansson gives valid UTF-8 only: what is not counted is a control
+     * character, that no one sees; its own message says so, not a length
+     */
+
+    if (n < 0) {
+        ngx_http_portal_check_error(ck, prefix, f->name,
+                                    NGX_HTTP_PORTAL_M_CONTROL_CHAR);
+        return;
+    }
+
     /* the max of a date with bounds is a day, not a length */
 
-    if (n < 0
-        || (f->max && !(f->flags & NGX_HTTP_PORTAL_MAX) && n > f->max))
-    {
+    if (f->max && !(f->flags & NGX_HTTP_PORTAL_MAX) && n > f->max) {
         ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
         return;
     }
@@ -453,7 +462,8 @@ ngx_http_portal_check_form(const ngx_http_portal_field_t *f, const char *s,
 
 static void
 ngx_http_portal_check_number(ngx_http_portal_check_t *ck, json_t *v,
-    const ngx_http_portal_field_t *f, const char *prefix, json_t *clean)
+    const ngx_http_portal_field_t *f, const char *prefix, ngx_uint_t required,
+    json_t *clean)
 {
     char         buf[32], *end;
     double       d;
@@ -478,8 +488,10 @@ ngx_http_portal_check_number(ngx_http_portal_check_t *ck, json_t *v,
             len--;
         }
 
+        /* "" is no answer: refused unless the check is partial (a draft) */
+
         if (len == 0) {
-            if (f->flags & NGX_HTTP_PORTAL_REQUIRED) {
+            if (required) {
                 ngx_http_portal_check_error(ck, prefix, f->name, f->missing);
             }
 

@@ -430,7 +430,8 @@ ngx_http_portal_form_options(ngx_pool_t *pool, json_t *def,
 
 void
 ngx_http_portal_form_check(ngx_http_portal_check_t *ck,
-    const ngx_http_portal_form_t *form, json_t *data, json_t *clean)
+    const ngx_http_portal_form_t *form, json_t *data, ngx_uint_t draft,
+    json_t *clean)
 {
     json_t  *empty;
 
@@ -441,7 +442,7 @@ ngx_http_portal_form_check(ngx_http_portal_check_t *ck,
             return;
         }
 
-        ngx_http_portal_check(ck, empty, form->fields, "data", 0, NULL,
+        ngx_http_portal_check(ck, empty, form->fields, "data", draft, NULL,
                               clean);
         json_decref(empty);
         return;
@@ -453,7 +454,8 @@ ngx_http_portal_form_check(ngx_http_portal_check_t *ck,
         return;
     }
 
-    ngx_http_portal_check(ck, data, form->fields, "data", 0, NULL, clean);
+    ngx_http_portal_check(ck, data, form->fields, "data", draft, NULL,
+                          clean);
 }
 
 

@@ -42,9 +42,12 @@ ngx_int_t ngx_http_portal_form_compile(ngx_pool_t *pool, json_t *def,
 /*
  * The data (a JSON object, or NULL) checked against the form under
  * "data": what is checked goes into clean; keys of no field are left out.
+ * draft: a required field may be missing (a box left unticked too), what
+ * is given is checked all the same; the submission asks for the rest.
  */
 void ngx_http_portal_form_check(ngx_http_portal_check_t *ck,
-    const ngx_http_portal_form_t *form, json_t *data, json_t *clean);
+    const ngx_http_portal_form_t *form, json_t *data, ngx_uint_t draft,
+    json_t *clean);
 
 
 #endif /* _NGX_HTTP_PORTAL_FORM_H_INCLUDED_ */

@@ -300,6 +300,12 @@
     " demande peut être modifiée, consultez-la en ligne. Il le sera dès"     \
     " qu’elle sera en cours de traitement."
 
+/* any text field: a control character (a textarea takes tabs, newlines) */
+
+#define NGX_HTTP_PORTAL_M_CONTROL_CHAR                                       \
+    "Ce champ contient un caractère invisible non autorisé : effacez-le, ou" \
+    " saisissez à nouveau le texte."
+
 
 /* the agents' API (/admin/api/) */
 

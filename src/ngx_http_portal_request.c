@@ -13,11 +13,12 @@
  *     GET    me/messages            what the account was sent
  *
  * The data is checked against the procedure's form, compiled with the
- * catalog (_form.c); PostgreSQL (sql/functions/090_requests.sql) fills
- * what the account gives, keeps the states' rules, writes the history
- * and queues the acknowledgements, in the same transaction.  Another
- * household's request is as absent as an unknown one.  An account not
- * validated yet may do all of this.
+ * catalog (_form.c): a draft's required fields may wait for the
+ * submission, refused while some lack.  PostgreSQL
+ * (sql/functions/090_requests.sql) fills what the account gives, keeps
+ * the states' rules, writes the history and queues the acknowledgements,
+ * in the same transaction.  Another household's request is as absent as
+ * an unknown one.  An account not validated yet may do all of this.
  */
 
 
@@ -54,6 +55,8 @@ static ngx_int_t ngx_http_portal_request_update(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_request_submit_handler(
     ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_request_submit(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_request_list_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 static void ngx_http_portal_request_url(ngx_http_portal_db_query_t *q,
@@ -115,7 +118,8 @@ static ngx_http_portal_sql_t  ngx_http_portal_request_create_sql = {
 
 static ngx_http_portal_sql_t  ngx_http_portal_request_find_sql = {
     "portal_request_find",
-    "SELECT r->'procedure'->>'slug', (r->>'editable')::boolean"
+    "SELECT r->'procedure'->>'slug', (r->>'editable')::boolean,"
+    " r->>'state' = 'brouillon'"
     " FROM portal.request_get($1, $2) r",
     2, 0
 };
@@ -227,6 +231,10 @@ ngx_http_portal_request_create(ngx_http_request_t *r,
     ngx_http_portal_check(&ck, ctx->json, ngx_http_portal_request_create_in,
                           "", 0, in, NULL);
 
+    /* a new request is a draft: it may wait for its required fields */
+
+    in->draft = 1;
+
     if (ngx_http_portal_request_body_check(r, ctx, &ck, in, &in->procedure,
                                            &p)
         != NGX_OK)
@@ -328,6 +336,14 @@ ngx_http_portal_request_found(ngx_http_portal_db_query_t *q,
     *ngx_cpymem(in->procedure.data, PQgetvalue(res, 0, 0),
                 in->procedure.len) = '\0';
 
+    /*
+     * En attente or incomplet, the request is in the town's hands: it
+     * stays complete.  Should it be submitted meanwhile, SQL (which
+     * decides by the state it locks) refuses what it would lack.
+     */
+
+    in->draft = (PQgetvalue(res, 0, 2)[0] == 't');
+
     ngx_http_finalize_request(r,
         ngx_http_portal_catalog_hold(r, ctx, ngx_http_portal_request_update));
 }
@@ -382,10 +398,22 @@ ngx_http_portal_request_update(ngx_http_request_t *r,
 }
 
 
-/* POST requests/{id}/submit, an Idempotency-Key allowed */
+/*
+ * POST requests/{id}/submit, an Idempotency-Key allowed.  The catalog is
+ * held for the messages of the fields that a draft still lacks.
+ */
 
 static ngx_int_t
 ngx_http_portal_request_submit_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    return ngx_http_portal_catalog_hold(r, ctx,
+                                        ngx_http_portal_request_submit);
+}
+
+
+static ngx_int_t
+ngx_http_portal_request_submit(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     u_char                          *route;
@@ -409,6 +437,7 @@ ngx_http_portal_request_submit_handler(ngx_http_request_t *r,
     }
 
     in->status = NGX_HTTP_OK;
+    in->submit = 1;
     ctx->input = in;
 
     q = ngx_http_portal_db_query(r, &ngx_http_portal_request_submit_sql,

@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_portal_request_body_read_key(
     const char *route);
 static ngx_int_t ngx_http_portal_request_body_required(ngx_http_request_t *r,
     PGresult *res);
+static const char *ngx_http_portal_request_body_missing(
+    ngx_http_portal_ctx_t *ctx, PGresult *res, const char *path);
 
 
 const ngx_http_portal_sql_error_t  ngx_http_portal_request_errors[] = {
@@ -104,7 +106,7 @@ ngx_http_portal_request_body_check(ngx_http_request_t *r,
 
     ngx_http_portal_form_check(ck, &p->form, json_object_get(ctx->json,
                                                              "data"),
-                               clean);
+                               in->draft, clean);
 
     /* the member picker's value is the request's member_id */
 
@@ -115,7 +117,7 @@ ngx_http_portal_request_body_check(ngx_http_request_t *r,
         }
 
     } else if (p->form.member_required && in->member_id.len == 0
-               && ctx->auth)
+               && ctx->auth && !in->draft)
     {
         ngx_http_portal_check_error(ck, "", "member_id",
                                     NGX_HTTP_PORTAL_M_REQUEST_MEMBER_MISSING);
@@ -288,18 +290,23 @@ ngx_http_portal_request_body_done(ngx_http_portal_db_query_t *q,
 
 
 /*
- * Fields left out for the account to fill, that the account had nothing
- * for: their paths in the body (data.<name>, or member_id for the member
- * field), comma-separated, in the error's detail.  PostgreSQL names them:
- * a submit has no form at hand.
+ * Required fields without a value: their paths in the body (data.<name>,
+ * or member_id for the member field), comma-separated, in the error's
+ * detail.  PostgreSQL names them: the body had them filled from the
+ * account, which had nothing for them (POST, PUT), or a draft was saved
+ * without them (submit, whose body has no data: each gets the message
+ * that the form gives when it is left empty).
  */
 
 static ngx_int_t
 ngx_http_portal_request_body_required(ngx_http_request_t *r, PGresult *res)
 {
-    char    *detail, *name, *end;
-    u_char   path[80];
-    json_t  *fields;
+    char                   *detail, *name, *end;
+    u_char                  path[80];
+    json_t                 *fields;
+    ngx_http_portal_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
     fields = json_object();
     if (fields == NULL) {
@@ -322,7 +329,8 @@ ngx_http_portal_request_body_required(ngx_http_request_t *r, PGresult *res)
         *ngx_cpymem(path, name, end - name) = '\0';
 
         if (json_object_set_new(fields, (char *) path,
-                          json_string(NGX_HTTP_PORTAL_M_REQUEST_PREFILL))
+                json_string(ngx_http_portal_request_body_missing(ctx, res,
+                                                         (char *) path)))
             != 0)
         {
             json_decref(fields);
@@ -332,4 +340,51 @@ ngx_http_portal_request_body_required(ngx_http_request_t *r, PGresult *res)
 
     return ngx_http_portal_response_invalid(r, NGX_HTTP_PORTAL_M_INVALID,
                                             fields);
+}
+
+
+/*
+ * At a submission, the form's own message for a field left empty: the
+ * procedure is the error's hint (a form of the catalog that ctx holds).
+ */
+
+static const char *
+ngx_http_portal_request_body_missing(ngx_http_portal_ctx_t *ctx,
+    PGresult *res, const char *path)
+{
+    ngx_str_t                        slug;
+    ngx_http_portal_field_t         *f;
+    ngx_http_portal_procedure_t     *p;
+    ngx_http_portal_request_body_t  *in;
+
+    in = ctx->input;
+
+    if (!in->submit) {
+        return NGX_HTTP_PORTAL_M_REQUEST_PREFILL;
+    }
+
+    if (ngx_strcmp(path, "member_id") == 0) {
+        return NGX_HTTP_PORTAL_M_REQUEST_MEMBER_MISSING;
+    }
+
+    slug.data = (u_char *) PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    p = NULL;
+
+    if (slug.data && ctx->catalog) {
+        slug.len = ngx_strlen(slug.data);
+        p = ngx_http_portal_catalog_procedure(ctx, &slug);
+    }
+
+    if (p == NULL || ngx_strncmp(path, "data.", 5) != 0) {
+        /* withdrawn from the catalog since: still a field to fill */
+        return NGX_HTTP_PORTAL_M_REQUEST_PREFILL;
+    }
+
+    for (f = p->form.fields; f->name; f++) {
+        if (ngx_strcmp(f->name, path + 5) == 0) {
+            return f->missing;
+        }
+    }
+
+    return NGX_HTTP_PORTAL_M_REQUEST_PREFILL;
 }

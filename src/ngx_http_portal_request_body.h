@@ -48,6 +48,12 @@ typedef struct {
 
     /* status of the answer: 201 or 200 */
     ngx_uint_t                        status;
+    /*
+     * a draft is saved as it is: required fields may wait for the
+     * submission, which names those still missing with the form's words
+     */
+    unsigned                          draft:1;
+    unsigned                          submit:1;
 } ngx_http_portal_request_body_t;
 
 
@@ -58,9 +64,9 @@ extern const ngx_http_portal_sql_error_t  ngx_http_portal_request_errors[];
 /*
  * The procedure, the member and the contact mode of the body (the route
  * decides which fields it takes), and the data against the procedure's
- * form into in->data_json.  Errors go to ck; the procedure found in the
- * catalog held by ctx into *proc (NULL when unknown).  NGX_ERROR when
- * memory runs out.
+ * form into in->data_json (in->draft: required fields may be missing).
+ * Errors go to ck; the procedure found in the catalog held by ctx into
+ * *proc (NULL when unknown).  NGX_ERROR when memory runs out.
  */
 ngx_int_t ngx_http_portal_request_body_check(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_check_t *ck,
@@ -81,7 +87,8 @@ ngx_int_t ngx_http_portal_request_body_key(ngx_http_request_t *r,
 /*
  * The callback of the statement that makes or changes a request: the
  * request's JSON with in->status, or the answer of what SQL refused
- * (request_required: the fields to fill, by name).
+ * (request_required: the fields to fill, by name; at a submission, with
+ * the messages of the form of the catalog that ctx holds).
  */
 void ngx_http_portal_request_body_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);

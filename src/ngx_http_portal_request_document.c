@@ -4,6 +4,8 @@
  *
  *     POST requests/{id}/documents         multipart "file" and "kind":
  *                                          201, the document
+ *     GET  requests/{id}/documents         the list, as GET requests/{id}
+ *                                          gives it
  *     GET  requests/{id}/documents/{doc}   the file, as an attachment
  *     DELETE requests/{id}/documents/{doc} taken back: 204
  *
@@ -11,8 +13,8 @@
  * taken back while the request may change (brouillon, en_attente,
  * incomplet: 409 state_conflict otherwise), read back in any state; the
  * kinds are the procedure's, or "autre".  20 documents and 50 MiB per
- * request.  A document added outside brouillon is acknowledged by mail,
- * in the same transaction.  The
+ * request.  A document added or taken back outside brouillon is
+ * acknowledged by mail, in the same transaction.  The
  * statements and what they refuse are in sql/functions/090_requests.sql;
  * the content is streamed in chunks as an account's documents are
  * (_upload.c, _store.c, _download.c).  Another household's request or
@@ -32,6 +34,10 @@
 #include "ngx_http_portal_router.h"
 #include "ngx_http_portal_store.h"
 #include "ngx_http_portal_upload.h"
+
+
+static ngx_int_t ngx_http_portal_request_document_remove_handler(
+    ngx_http_request_t *r, ngx_http_portal_ctx_t *ctx);
 
 
 static ngx_http_portal_fault_t  ngx_http_portal_request_document_no_request = {
@@ -87,10 +93,18 @@ static ngx_http_portal_store_t  ngx_http_portal_request_document_store = {
     ngx_http_portal_request_document_errors, 1
 };
 
+static ngx_http_portal_resource_t  ngx_http_portal_request_document_list = {
+    { "portal_request_documents",
+      "SELECT portal.request_documents($1, $2)", 2, 0 },
+    NGX_HTTP_OK, NULL, NULL, 0
+};
+
+/* remove takes portal_public_url too: "pièce retirée" (not for a draft) */
+
 static ngx_http_portal_resource_t  ngx_http_portal_request_document_remove = {
     { "portal_request_document_remove",
-      "SELECT portal.request_document_remove($1, $2, $3)", 3, 0 },
-    NGX_HTTP_NO_CONTENT, NULL, ngx_http_portal_request_document_errors, 0
+      "SELECT portal.request_document_remove($1, $2, $3, $4)", 4, 0 },
+    NGX_HTTP_NO_CONTENT, NULL, ngx_http_portal_request_document_errors, 1
 };
 
 
@@ -102,6 +116,12 @@ ngx_http_portal_route_t  ngx_http_portal_request_document_routes[] = {
       &ngx_http_portal_request_document_store,
       &ngx_http_portal_request_document_no_request },
 
+    { NGX_HTTP_PORTAL_READ, "requests/{uuid}/documents",
+      ngx_http_portal_resource_handler,
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
+      &ngx_http_portal_request_document_list,
+      &ngx_http_portal_request_document_no_request },
+
     { NGX_HTTP_PORTAL_READ, "requests/{uuid}/documents/{uuid}",
       ngx_http_portal_download_handler,
       NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
@@ -109,10 +129,32 @@ ngx_http_portal_route_t  ngx_http_portal_request_document_routes[] = {
       &ngx_http_portal_request_document_missing },
 
     { NGX_HTTP_DELETE, "requests/{uuid}/documents/{uuid}",
-      ngx_http_portal_resource_handler,
+      ngx_http_portal_request_document_remove_handler,
       NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
       &ngx_http_portal_request_document_remove,
       &ngx_http_portal_request_document_missing },
 
     NGX_HTTP_PORTAL_ROUTES_END
 };
+
+
+/* DELETE requests/{id}/documents/{doc}: the ids, and where mails point to */
+
+static ngx_int_t
+ngx_http_portal_request_document_remove_handler(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_str_t                    params[4];
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    params[0].data = ctx->session.id;
+    params[0].len = ngx_strlen(ctx->session.id);
+    params[1] = ctx->params[0];
+    params[2] = ctx->params[1];
+    params[3] = plcf->public_url;
+
+    return ngx_http_portal_resource_run(r,
+               &ngx_http_portal_request_document_remove, params, 4);
+}

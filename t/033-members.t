@@ -56,7 +56,7 @@ sub member_sql {
     return scalar psql_query($sql);
 }
 
-plan tests => count_tests() + 131;
+plan tests => count_tests() + 132;
 
 my $jean = account_sql('jean.dupont');
 my $anne = account_sql('anne.martin', validated => 1);
@@ -264,6 +264,21 @@ for my $p ([{ kind => 'pet', first_name => '', birth_date => 'demain' },
        "POST me/members, $why: 422 on $fields")
         or diag "$res->{status} $res->{body}";
 }
+
+# a control character, that nobody sees, is said as such, not as a length
+my $control = 'Ce champ contient un caractère invisible non autorisé :'
+            . ' effacez-le, ou saisissez à nouveau le texte.';
+$res = $c->call(POST => 'me/members', {
+    kind => 'adult', first_name => "No\x{1b}é", birth_date => '1990-01-01',
+    address => { line => "3 rue\tBasse", postcode => '75001',
+                 city => 'Paris' } });
+my $ferr = (($res->{json} // {})->{error} // {})->{fields} // {};
+ok($res->{status} == 422
+   && join(' ', sort keys %$ferr) eq 'address.line first_name'
+   && !grep({ $_ ne $control } values %$ferr),
+   'POST me/members, an escape in the first name, a tab in the address:'
+   . ' 422, each "caractère invisible"')
+    or diag "$res->{status} $res->{body}";
 is(psql_query("SELECT count(*) FROM portal.members"), $members + 3,
    '... none stored');
 check_error_log($off, '... and the 422s are all there is to them (no alert)');

@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 199;
+plan tests => 215;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -299,13 +299,6 @@ for my $case (
     ['a member for a form without a member field', 'encombrants',
      { member => $lea }, 'P0001 request_member'],
     ['an unknown procedure', 'nulle-part', {}, 'P0001 request_procedure'],
-    ['a required field left out', 'encombrants',
-     { data => { volume => 1 } }, 'P0001 request_required'],
-    ['a required checkbox unticked', 'restauration-scolaire',
-     { member => $lea, data => { menu => 'standard',
-                                 date_debut => '2027-09-01',
-                                 reglement => JSON::PP::false } },
-     'P0001 request_required'],
     ['contact by phone without a phone', 'signalement-voirie',
      { account => $B, contact => 'phone', data => \%VOIRIE },
      'P0001 request_phone_contact'])
@@ -316,15 +309,44 @@ for my $case (
                          niveau => 'cp', date_entree => '2027-09-01' },
                      %$o);
     is(refusal($res), $want, "refused: $what") or diag outcome_text($res);
-    if ($what eq 'a required field left out') {
-        like($res->{detail} // '', qr/(?:\A|,)data\.date_souhaitee(?:,|\z)/,
-             '... its DETAIL names the missing fields');
-        unlike($res->{detail} // '', qr/(?:\A|,)(?:volume|adresse)(?:,|\z)/,
-               '... not those given or pre-filled');
-    }
 }
 is(count_of('portal.requests'), $requests0, 'refused requests leave no row');
 is(count_of('portal.outbox'), $outbox0, '... and no mail');
+
+# A brouillon waits for its required fields: the submission asks for them,
+# and so does a change in en_attente or incomplet
+for my $case (
+    ['a required field left out', 'encombrants', { data => { volume => 1 } },
+     qr/(?:\A|,)data\.date_souhaitee(?:,|\z)/],
+    ['a required checkbox unticked', 'restauration-scolaire',
+     { member => $lea, data => { menu => 'standard',
+                                 date_debut => '2027-09-01',
+                                 reglement => JSON::PP::false } },
+     qr/\Adata\.reglement\z/])
+{
+    my ($what, $procedure, $o, $names) = @$case;
+    my $d = decoded(create($A, $procedure, %$o)) // {};
+    is($d->{state}, 'brouillon', "$what: a draft all the same");
+    my $res = submit($A, $d->{id});
+    is(refusal($res), 'P0001 request_required', '... its submission refused')
+        or diag outcome_text($res);
+    like($res->{detail} // '', $names, '... its DETAIL names the fields');
+    unlike($res->{detail} // '', qr/(?:\A|,)data\.(?:volume|adresse)(?:,|\z)/,
+           '... not those given or pre-filled');
+    is($res->{hint}, $procedure, '... its HINT is the procedure');
+    for my $state (qw(en_attente incomplet)) {
+        q1("UPDATE portal.requests SET state = '$state'"
+           . " WHERE id = '$d->{id}'");
+        is(refusal(update_request($A, $d->{id}, %$o)),
+           'P0001 request_required', "... a change in $state refused");
+    }
+    is(scalar q1("SELECT count(*) FROM portal.request_events"
+                 . " WHERE request_id = '$d->{id}'"), 1,
+       '... and it never moved');
+    # gone without a trace, for the counts below
+    q1("DELETE FROM portal.messages WHERE request_id = '$d->{id}'");
+    q1("DELETE FROM portal.requests WHERE id = '$d->{id}'");
+}
 
 q1("UPDATE portal.procedures SET active = false"
    . " WHERE slug = 'signalement-voirie'");
@@ -926,6 +948,30 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
        . " WHERE id = '$msgs->[1]{id}'");
     is(scalar @{ portal_json("SELECT portal.me_messages('$C')") }, 3,
        '... not those cancelled, nor those scheduled for later');
+
+    # a message written 10 days ago, scheduled, gone yesterday: its date is
+    # yesterday's, and it comes before one written and gone 2 days ago
+    my ($two, $three, $sched) = map { $_->{id} } @$msgs[2 .. 4];
+    q1("UPDATE portal.messages SET created_at = now() - interval '2 days'"
+       . " WHERE id = '$two'");
+    q1("UPDATE portal.messages SET created_at = now() - interval '3 days'"
+       . " WHERE id = '$three'");
+    q1("UPDATE portal.messages SET created_at = now() - interval '10 days',"
+       . " send_at = now() - interval '1 day' WHERE id = '$sched'");
+    $msgs = portal_json("SELECT portal.me_messages('$C')");
+    is(join(' ', map { $_->{id} } @$msgs), "$sched $two $three",
+       '... in the order they went: a scheduled one by its send_at');
+    is($msgs->[0]{created_at},
+       scalar q1("SELECT portal.iso_time(send_at) FROM portal.messages"
+                 . " WHERE id = '$sched'"),
+       '... whose date is when it went, not when it was written');
+    is($msgs->[1]{created_at},
+       scalar q1("SELECT portal.iso_time(created_at) FROM portal.messages"
+                 . " WHERE id = '$two'"),
+       '... one sent at once, when it was written');
+    is(join(' ', map { $_->{id} }
+                 @{ portal_json("SELECT portal.me_messages('$C', 2)") }),
+       "$sched $two", '... and a limit keeps the newest by that date');
 }
 
 
@@ -1029,7 +1075,7 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
         me_requests me_messages request_pdf request_document_begin
         request_document_chunk request_document_finish
         request_document_abort request_document_content
-        request_document_remove);
+        request_document_remove request_documents);
     my %granted = map { $_->[0] => 1 } q1(
         "SELECT p.proname FROM pg_proc p WHERE p.pronamespace ="
         . " 'portal'::regnamespace AND has_function_privilege('portal',"

@@ -81,7 +81,7 @@ sub documents_of {
 }
 
 maildir_setup();
-plan tests => 83;
+plan tests => 94;
 
 my $A = account_sql('jean.dupont');            # not validated yet
 my $B = account_sql('anne.martin', validated => 1);
@@ -237,6 +237,17 @@ is(join(' ', map { "$_->{filename}:$_->{kind}" }
    'attestation.pdf:autre trou.png:photo trou.jpg:photo tard.pdf:photo',
    'GET requests/{id} lists them, oldest first, with their kinds')
     or diag body_text($res);
+my $list = $jean->call(GET => "requests/$req/documents");
+is($list->{status}, 200, 'GET requests/{id}/documents: 200');
+is_deeply($list->{json}, ($res->{json} // {})->{documents},
+          '... the same items, in the same order');
+$res = $jean->call(GET => 'requests/' . request_sql($A) . '/documents');
+is($res->{status} . ' ' . ($res->{body} // '') =~ s/\s+//gr, '200 []',
+   '... none yet: []');
+$res = $jean->call(GET => 'requests/7d3c2f4e-0000-4000-8000-000000000000'
+                          . '/documents');
+ok($res->{status} == 404 && error_code($res) eq 'not_found',
+   '... an unknown request: 404') or diag body_text($res);
 
 # no session, no token
 my $nobody = client_from('10.51.0.3');
@@ -289,6 +300,10 @@ ok($res->{status} == 404 && ($res->{body} // '') !~ /%PDF/,
    "... its document: 404, nothing of the file");
 $res = $anne->call(DELETE => "requests/$req/documents/$doc->{id}");
 is($res->{status}, 404, '... nor can it be deleted');
+$res = $anne->call(GET => "requests/$req/documents");
+ok($res->{status} == 404 && error_code($res) eq 'not_found'
+   && ($res->{body} // '') !~ /attestation/,
+   '... nor listed: 404') or diag body_text($res);
 is(documents_of($req), 4, '... which left it as it was');
 $res = upload($jean, '7d3c2f4e-0000-4000-8000-000000000000', 'autre',
               'a.pdf', $PDF);
@@ -341,6 +356,34 @@ $res = $jean->call(GET => "requests/$moved/documents/$kept->{id}");
 ok($res->{status} == 200 && $res->{body} eq $PDF,
    '... and it is still there to download');
 
+# taken back outside brouillon: acknowledged by mail, as one added, in
+# the same transaction (a mail that cannot be queued keeps the document)
+my $taken = request_sql($A, 'en_attente');
+my $taken_doc = upload($jean, $taken, 'photo', 'retiree.png', $PNG)->{json}
+    // {};
+psql_query(q{CREATE FUNCTION public.no_mail() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no mail today'; END $$});
+psql_query("CREATE TRIGGER no_mail BEFORE INSERT ON portal.messages"
+           . " FOR EACH ROW WHEN (NEW.request_id = '$taken')"
+           . " EXECUTE FUNCTION public.no_mail()");
+$res = $jean->call(DELETE => "requests/$taken/documents/$taken_doc->{id}");
+is($res->{status}, 500, 'DELETE en_attente, its mail refused: 500');
+is(documents_of($taken), 1, '... and the document stays');
+psql_query("DROP TRIGGER no_mail ON portal.messages");
+psql_query("DROP FUNCTION public.no_mail()");
+$res = $jean->call(DELETE => "requests/$taken/documents/$taken_doc->{id}");
+is($res->{status}, 204, 'DELETE en_attente: 204') or diag body_text($res);
+is(scalar psql_query("SELECT count(*) FROM portal.messages"
+                     . " WHERE request_id = '$taken'"
+                     . " AND subject LIKE 'Pi%ce retir%e%'"
+                     . " AND body LIKE '%retiree.png%'"
+                     . " AND position(portal.no_reply_text() IN body) > 0"),
+   1, '... acknowledged ("Pièce retirée", the file named, no reply'
+      . ' needed)');
+ok(wait_until(sub { grep { mail_subject($_) =~ /^Pièce retirée/ } mails() },
+              10, 'the acknowledgement'),
+   '... and the mail is delivered');
+
 my $full = request_sql($A);
 documents_sql($full, 19, 1000);
 $res = upload($jean, $full, 'autre', 'vingt.pdf', $PDF);
@@ -376,6 +419,10 @@ is(psql_query("SELECT count(*) FROM portal.request_document_chunks"
    '... with its chunks');
 is($jean->call(DELETE => "requests/$req/documents/$png->{id}")->{status},
    404, '... and DELETE again: 404');
+is(psql_query("SELECT count(*) FROM portal.messages"
+              . " WHERE request_id = '$req'"
+              . " AND subject LIKE 'Pi%ce retir%e%'"), 0,
+   '... a draft\'s: no mail');
 
 
 # -------------------------------------------- 9 MiB, in 36 chunks, and back

@@ -16,7 +16,7 @@ use Test::Portal::Citizen;
 use Test::Portal::Attack;
 
 maildir_setup();
-plan tests => 87;
+plan tests => 111;
 
 sub member_sql {
     my ($account, $kind, $first, $birth) = @_;
@@ -107,10 +107,94 @@ is($f->{'data.date_entree'},
 like($f->{'data.observations'}, qr/1000 caractères au plus/,
      '... a text too long, its limit in the message');
 
+
+# a control character gets its own message; a textarea takes tabs and
+# line breaks
+$res = $c->call(POST => 'requests', {
+    procedure => 'inscription-scolaire', member_id => $lea,
+    data => { niveau => 'cp', date_entree => day(30),
+              nom => "Dupont\nMartin",
+              observations => "Allergie\x{7}" } });
+$f = field_errors($res);
+is(join(' ', sort keys %$f), 'data.nom data.observations',
+   'a line break in a text field, a bell in a textarea: 422 on both');
+is($f->{'data.observations'}, 'Ce champ contient un caractère invisible non'
+   . ' autorisé : effacez-le, ou saisissez à nouveau le texte.',
+   '... said as a character not allowed, not as a length');
+is($f->{'data.nom'}, $f->{'data.observations'}, '... the same for both');
+$res = $c->call(POST => 'requests', {
+    procedure => 'inscription-scolaire', member_id => $lea,
+    data => { niveau => 'cp', date_entree => day(30),
+              observations => "Allergies :\n\t- arachides\r\n" } });
+is($res->{status}, 201, '... a textarea of lines and tabs: 201')
+    or diag $res->{body};
+$c->call(DELETE => 'requests/' . (($res->{json} // {})->{id} // ''));
+
+# ------------------------------------------------ a draft left incomplete
+
+# in brouillon, required fields may wait for the submission; what is given
+# is checked all the same
+
 $res = $c->call(POST => 'requests', { procedure => 'inscription-scolaire',
                                       member_id => $lea, data => {} });
-is(join(' ', sort keys %{ field_errors($res) }),
-   'data.date_entree data.niveau', 'required fields left out: each named');
+is($res->{status}, 201, 'a draft without its required fields: 201')
+    or diag $res->{body};
+my $partial = ($res->{json} // {})->{id} // '';
+is(($res->{json} // {})->{data}{prenoms}, 'Léa', '... still pre-filled');
+ok(!exists((($res->{json} // {})->{data} // {})->{niveau}),
+   '... the field left out is not there');
+
+$res = $c->call(PUT => "requests/$partial", {
+    member_id => $lea, data => { niveau => '', observations => 'Aucune',
+                                 date_entree => day(500) } });
+is($res->{status}, 422, 'PUT a draft with a date out of its bounds: 422');
+is(join(' ', sort keys %{ field_errors($res) }), 'data.date_entree',
+   '... on that field only, the empty one waits');
+
+$res = $c->call(PUT => "requests/$partial", {
+    member_id => $lea, data => { niveau => '', observations => 'Aucune' } });
+is($res->{status}, 200, 'PUT a draft, still incomplete: 200')
+    or diag $res->{body};
+is(($res->{json} // {})->{data}{observations}, 'Aucune', '... kept');
+
+$res = $c->call(POST => "requests/$partial/submit");
+is($res->{status}, 422, 'its submission: 422');
+$f = field_errors($res);
+is(join(' ', sort keys %$f), 'data.date_entree data.niveau',
+   '... each missing field named');
+is($f->{'data.niveau'}, 'Choisissez une réponse dans la liste.',
+   '... with the message the form gives a select left empty');
+is($f->{'data.date_entree'}, 'Saisissez une date.',
+   '... and a date left empty');
+is(state_of($partial), 'brouillon', '... and the draft stays a draft');
+
+# en_attente and incomplet: in the town's hands, the request stays whole
+for my $state (qw(en_attente incomplet)) {
+    psql_query("UPDATE portal.requests SET state = '$state'"
+               . " WHERE id = '$partial'");
+    $res = $c->call(PUT => "requests/$partial", {
+        member_id => $lea, data => { observations => 'Rien' } });
+    is($res->{status} . ' ' . join(' ', sort keys %{ field_errors($res) }),
+       '422 data.date_entree data.niveau',
+       "PUT $state without the required fields: 422, each named");
+}
+is(scalar psql_query("SELECT data->>'observations' FROM portal.requests"
+                     . " WHERE id = '$partial'"), 'Aucune',
+   '... and nothing changed');
+psql_query("UPDATE portal.requests SET state = 'brouillon'"
+           . " WHERE id = '$partial'");
+$c->call(DELETE => "requests/$partial");
+
+# a member required, and a box to tick, may wait too
+$res = $c->call(POST => 'requests', { procedure => 'garde-essai',
+                                      data => {} });
+is($res->{status}, 201, 'a draft without its required member: 201');
+my $nobody = ($res->{json} // {})->{id} // '';
+$res = $c->call(POST => "requests/$nobody/submit");
+is(join(' ', %{ field_errors($res) }),
+   'member_id Choisissez la personne concernée par la démarche.',
+   '... its submission names member_id, as the form does');
+$c->call(DELETE => "requests/$nobody");
 
 # a draft whose member left the household (member_id set to NULL), on a
 # form whose member is required: its submission names the member picker
@@ -123,7 +207,8 @@ my $noe_draft = ($res->{json} // {})->{id} // '';
 psql_query("DELETE FROM portal.members WHERE id = '$gone'");
 $res = $c->call(POST => "requests/$noe_draft/submit");
 is($res->{status}, 422, 'Noé left the household: its submission is a 422');
-is(join(' ', sort keys %{ field_errors($res) }), 'member_id',
+is(join(' ', %{ field_errors($res) }),
+   'member_id Choisissez la personne concernée par la démarche.',
    '... on member_id, as POST and PUT name it');
 is(state_of($noe_draft), 'brouillon', '... and the draft stays a draft');
 $c->call(DELETE => "requests/$noe_draft");
@@ -132,8 +217,27 @@ $res = $c->call(POST => 'requests', {
     procedure => 'restauration-scolaire', member_id => $lea,
     data => { menu => 'standard', date_debut => day(1),
               reglement => JSON::PP::false } });
+is($res->{status}, 201, 'a draft, its box to tick not ticked: 201');
+my $unticked = ($res->{json} // {})->{id} // '';
+$res = $c->call(POST => "requests/$unticked/submit");
 is(field_errors($res)->{'data.reglement'},
-   'Cochez cette case pour continuer.', 'a box to tick, not ticked: 422');
+   'Cochez cette case pour continuer.', '... its submission: 422 on it');
+psql_query("UPDATE portal.requests SET state = 'en_attente'"
+           . " WHERE id = '$unticked'");
+$res = $c->call(PUT => "requests/$unticked", {
+    member_id => $lea, data => { menu => 'standard', date_debut => day(1),
+                                 reglement => JSON::PP::false } });
+is(field_errors($res)->{'data.reglement'},
+   'Cochez cette case pour continuer.', '... PUT en_attente: 422 on it');
+psql_query("DELETE FROM portal.requests WHERE id = '$unticked'");
+
+$res = $c->call(POST => 'requests', {
+    procedure => 'encombrants',
+    data => { date_souhaitee => day(10), volume => '', objets => '' } });
+is($res->{status}, 201, 'a draft, a number and a text left empty: 201')
+    or diag $res->{body};
+psql_query("DELETE FROM portal.requests WHERE id = '"
+           . (($res->{json} // {})->{id} // '') . "'");
 
 $res = $c->call(POST => 'requests', {
     procedure => 'encombrants',
@@ -169,12 +273,26 @@ $res = $t->call(POST => 'requests', {
     procedure => 'encombrants',
     data => { date_souhaitee => day(10), volume => 2, objets => 'Un canapé',
               emplacement => 'trottoir' } });
-is($res->{status}, 422, 'a field to pre-fill that the account lacks: 422');
-is(join(' ', keys %{ field_errors($res) }), 'data.telephone',
-   '... on that field');
+is($res->{status}, 201, 'a field to pre-fill that the account lacks: a'
+                        . ' draft all the same');
+my $nophone = ($res->{json} // {})->{id} // '';
+$res = $t->call(POST => "requests/$nophone/submit");
+is(join(' ', %{ field_errors($res) }),
+   'data.telephone Saisissez un numéro de téléphone.',
+   '... its submission: 422 on that field, with the form\'s message');
+psql_query("UPDATE portal.requests SET state = 'en_attente'"
+           . " WHERE id = '$nophone'");
+$res = $t->call(PUT => "requests/$nophone", {
+    data => { date_souhaitee => day(10), volume => 2, objets => 'Une armoire',
+              emplacement => 'trottoir' } });
+is(join(' ', %{ field_errors($res) }),
+   'data.telephone Remplissez ce champ : votre compte ne le donne pas.',
+   '... PUT en_attente: 422, the account lacking it');
 is(scalar psql_query("SELECT count(*) FROM portal.requests r"
                      . " JOIN portal.accounts a ON a.id = r.account_id"
-                     . " WHERE a.login = 'sans.telephone'"), 0,
+                     . " WHERE a.login = 'sans.telephone'"
+                     . " AND r.state = 'en_attente'"
+                     . " AND r.data->>'objets' = 'Une armoire'"), 0,
    '... and nothing stored');
 
 

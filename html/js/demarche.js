@@ -59,6 +59,8 @@
         liste: 'Choisissez une réponse dans la liste.',
         caseACocher: 'Cochez cette case pour continuer.',
         membre: 'Choisissez la personne concernée par la démarche.',
+        caractere: 'Ce champ contient un caractère invisible non autorisé : '
+                   + 'effacez-le, ou saisissez à nouveau le texte.',
         suivi: 'Indiquez si vous souhaitez un compte pour suivre votre demande.'
     };
 
@@ -547,20 +549,25 @@
 
     /* ------------------------------------------------------- checking */
 
-    /* The definition's fields, checked; their values into data. */
-    function verifierChamps(erreurs, data) {
+    /*
+     * The definition's fields, checked; their values into data. A draft
+     * (brouillon) is saved incomplete: its required fields wait for the
+     * sending, what is filled in is checked all the same.
+     */
+    function verifierChamps(erreurs, data, brouillon) {
         etat.champs.forEach(function (c) {
             var def = c.def;
             var cle = 'data.' + def.name;
             var el = c.el;
+            var requis = def.required && !brouillon;
             if (def.type === 'member') {
-                if (etat.mode === 'compte' && def.required && !el.value) {
+                if (etat.mode === 'compte' && requis && !el.value) {
                     erreurs.member_id = M.membre;
                 }
                 return;
             }
             if (def.type === 'checkbox') {
-                if (def.required && !el.checked) {
+                if (requis && !el.checked) {
                     erreurs[cle] = M.caseACocher;
                 }
                 data[def.name] = el.checked;
@@ -572,7 +579,7 @@
             }
             var v = el.value.trim();
             if (v === '') {
-                if (def.required) {
+                if (requis) {
                     erreurs[cle] = {
                         text: remplacer(M.texte, { n: longueur(def) }),
                         textarea: remplacer(M.texte, { n: longueur(def) }),
@@ -589,10 +596,13 @@
             switch (def.type) {
             case 'text':
             case 'textarea':
-                if (n > longueur(def)
-                    || (def.type === 'text'
-                        ? /[\x00-\x1f\x7f-\x9f]/.test(v)
-                        : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(v))) {
+                if (def.type === 'text'
+                    ? /[\x00-\x1f\x7f-\x9f]/.test(v)
+                    : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(v)) {
+                    erreurs[cle] = M.caractere;
+                    return;
+                }
+                if (n > longueur(def)) {
                     erreurs[cle] = remplacer(M.texte, { n: longueur(def) });
                     return;
                 }
@@ -1367,10 +1377,10 @@
         $('envoyee-titre').focus();
     }
 
-    function verifierAvecCompte() {
+    function verifierAvecCompte(brouillon) {
         var erreurs = {};
         var data = {};
-        verifierChamps(erreurs, data);
+        verifierChamps(erreurs, data, brouillon);
         var contact = contactChoisi();
         var telephone = etat.me && etat.me.holder && etat.me.holder.phone;
         if (!contact) {
@@ -1390,8 +1400,10 @@
 
     function enregistrer(action) {
         var f = $('form-demarche');
-        var v = verifierAvecCompte();
         var d = etat.demande;
+        /* en attente or incomplet, the request is the town's: it stays whole */
+        var v = verifierAvecCompte(action !== 'envoyer'
+                                   && (!d || d.state === 'brouillon'));
         if (Object.keys(v.erreurs).length) {
             P.annoncer(zoneFin(), '');
             P.afficherErreurs(f, (action === 'envoyer'

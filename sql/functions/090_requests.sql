@@ -27,16 +27,19 @@
 -- answers its 422 itself.  A required field that has a "prefill" may be
 -- left out: it is filled here from the holder (or the applicant) or the
 -- member, and refused with request_required only when that source is
--- empty too.  Here, data keeps only the definition's fields with a
+-- empty too.  A brouillon is saved incomplete: its required fields (and
+-- member) may be missing until the submission, which refuses it then
+-- with request_required; en_attente and incomplet stay complete.  Here, data keeps only the definition's fields with a
 -- scalar value (other keys are dropped, "" is no value), and a member
 -- field's value is never in data: it is the request's member_id.
 --
 -- request_create(p_account uuid, p_procedure text, p_member uuid,
 --                p_data jsonb, p_contact_mode text, p_idem_key text,
 --                p_fingerprint bytea, p_url text) -> request [201]
---     a brouillon of the account, pre-filled; p_contact_mode NULL: the
---     account's.  The acknowledgement "demande commencée" is queued.
---     NULL: no such account.
+--     a brouillon of the account, pre-filled, required fields not
+--     required yet; p_contact_mode NULL: the account's.  The
+--     acknowledgement "demande commencée" is queued.  NULL: no such
+--     account.
 -- request_create_anonymous(p_procedure text, p_applicant jsonb,
 --                p_data jsonb, p_contact_mode text, p_follow_up jsonb,
 --                p_idem_key text, p_fingerprint bytea, p_url text)
@@ -57,8 +60,8 @@
 --                p_contact_mode text, p_url text) -> request | NULL
 --     PUT replaces: p_data is the whole data (pre-filled again), p_member
 --     the member (NULL: none); p_contact_mode NULL keeps it.  Only in
---     brouillon, en_attente, incomplet; "demande modifiée" mailed unless
---     a brouillon.
+--     brouillon (required fields may wait), en_attente, incomplet (they
+--     may not); "demande modifiée" mailed unless a brouillon.
 -- request_submit(p_account uuid, p_id uuid, p_idem_key text,
 --                p_fingerprint bytea, p_url text) -> request | NULL
 --     the citizen's move from the state (brouillon -> en_attente,
@@ -72,7 +75,8 @@
 --     member: {id, name} | null, editable, pdf}]; p_limit NULL: all.
 -- me_messages(p_account uuid, p_limit integer DEFAULT NULL) -> json
 --     newest first: [{id, kind, channel, subject, body, created_at,
---     request: {id, reference} | null}]; scheduled ones once due,
+--     request: {id, reference} | null}]; scheduled ones once due, dated
+--     (created_at, and the order) by when they went, their send_at;
 --     cancelled ones never.
 -- request_pdf(p_account uuid, p_id uuid) -> json | NULL
 --     what the PDF prints, all of it human-readable French:
@@ -114,13 +118,17 @@
 --     request may have moved while the file came).  Outside brouillon the
 --     acknowledgement "pièce reçue" is queued; a draft's documents are
 --     acknowledged with its submission.
+-- request_documents(p_account uuid, p_request uuid) -> [document] | NULL
+--     the request's complete documents, as request_get lists them; NULL:
+--     no such request of the account.
 -- request_document_abort(p_account uuid, p_document uuid) -> boolean
 --     a pending document goes (housekeeping takes those left over an
 --     hour).
 -- request_document_remove(p_account uuid, p_request uuid,
---                p_document uuid) -> document | NULL   [204]
+--                p_document uuid, p_url text) -> document | NULL   [204]
 --     a complete document is taken back, in brouillon, en_attente,
---     incomplet (request_state otherwise).
+--     incomplet (request_state otherwise).  Outside brouillon the
+--     acknowledgement "pièce retirée" is queued, as for one added.
 -- request_document_content(p_account uuid, p_request uuid,
 --                p_document uuid, p_first integer DEFAULT 0,
 --                p_count integer DEFAULT NULL)
@@ -152,7 +160,9 @@
 --                              child is asked, or the reverse
 --   request_required           [422] DETAIL: the missing fields' paths
 --                              in the body, comma-separated: data.<name>,
---                              or member_id for the member field
+--                              or member_id for the member field; HINT:
+--                              the procedure's slug (for its form's
+--                              messages at a submission)
 --   request_phone_contact      [422, field contact_mode] no phone
 --   request_requires_account   [422] anonymous, without follow-up
 --   request_state              [409] not in this state
@@ -420,19 +430,27 @@ BEGIN
 END
 $$;
 
+-- p_required false: a brouillon, whose required fields wait for the
+-- submission.
 CREATE FUNCTION portal.request_check(p portal.procedures, p_data jsonb,
                                      p_member uuid, p_members boolean,
-                                     p_contact text, p_phone text)
+                                     p_contact text, p_phone text,
+                                     p_required boolean)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
-    missing  text := portal.request_missing(p.fields, p_data, p_member,
-                                            p_members);
+    missing  text;
 BEGIN
+    IF p_required THEN
+        missing := portal.request_missing(p.fields, p_data, p_member,
+                                          p_members);
+    END IF;
+
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'required fields missing: %', missing
-              USING CONSTRAINT = 'request_required', DETAIL = missing;
+              USING CONSTRAINT = 'request_required', DETAIL = missing,
+                    HINT = p.slug;
     END IF;
 
     IF p_contact = 'phone' AND coalesce(p_phone, '') = '' THEN
@@ -646,6 +664,21 @@ AS $$
         'created_at', portal.iso_time(d.created_at))
 $$;
 
+-- A request's complete documents, oldest first, each labelled with the
+-- kinds of its procedure (p_documents).
+CREATE FUNCTION portal.request_documents_json(p_request uuid,
+                                              p_documents jsonb)
+RETURNS json
+LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce(json_agg(portal.request_document_json(d,
+                                 portal.document_kind_label(p_documents,
+                                                            d.kind))
+                             ORDER BY d.created_at, d.id), '[]')
+      FROM portal.request_documents d
+     WHERE d.request_id = p_request AND d.state = 'complete'
+$$;
+
 CREATE FUNCTION portal.request_json(r portal.requests)
 RETURNS json
 LANGUAGE sql STABLE
@@ -673,14 +706,7 @@ AS $$
                             ORDER BY e.id)
                       FROM portal.request_events e
                      WHERE e.request_id = r.id),
-        'documents', coalesce((
-            SELECT json_agg(portal.request_document_json(d,
-                                portal.document_kind_label(p.documents,
-                                                           d.kind))
-                            ORDER BY d.created_at, d.id)
-              FROM portal.request_documents d
-             WHERE d.request_id = r.id AND d.state = 'complete'),
-            '[]'),
+        'documents', portal.request_documents_json(r.id, p.documents),
         'editable', s.editable, 'pdf', NOT s.editable)
       FROM portal.procedures p
       JOIN portal.themes t ON t.id = p.theme_id
@@ -729,7 +755,8 @@ BEGIN
                                    portal.holder_values(a),
                                    portal.member_values(m));
     contact := coalesce(p_contact_mode, a.contact_mode);
-    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone);
+    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone,
+                                 false);
 
     r := portal.request_insert(p, a.id, NULL, m.id, answers, contact,
                                false);
@@ -799,7 +826,7 @@ BEGIN
                                        portal.applicant_values(applicant),
                                        NULL);
         PERFORM portal.request_check(p, answers, NULL, false, contact,
-                                     applicant->>'phone');
+                                     applicant->>'phone', true);
 
         r := portal.request_insert(p, NULL, applicant, NULL, answers,
                                    contact, true);
@@ -845,7 +872,7 @@ BEGIN
         answers := portal.request_data(p.fields, p_data,
                                        portal.holder_values(a), NULL);
         PERFORM portal.request_check(p, answers, NULL, false, contact,
-                                     a.phone);
+                                     a.phone, true);
 
         r := portal.request_insert(p, a.id, NULL, NULL, answers, contact,
                                    false);
@@ -950,7 +977,8 @@ BEGIN
                                    portal.holder_values(a),
                                    portal.member_values(m));
     contact := coalesce(p_contact_mode, r.contact_mode);
-    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone);
+    PERFORM portal.request_check(p, answers, m.id, true, contact, a.phone,
+                                 r.state <> 'brouillon');
 
     UPDATE portal.requests
        SET member_id = m.id, data = answers,
@@ -1015,7 +1043,7 @@ BEGIN
     PERFORM portal.request_check(p, r.data, r.member_id, true,
                                  r.contact_mode,
                                  (SELECT phone FROM portal.accounts
-                                   WHERE id = p_account));
+                                   WHERE id = p_account), true);
 
     INSERT INTO portal.request_events (request_id, from_state, to_state,
                                        actor)
@@ -1151,16 +1179,17 @@ BEGIN
         SELECT coalesce(json_agg(json_build_object(
                    'id', g.id, 'kind', g.kind, 'channel', g.channel,
                    'subject', g.subject, 'body', g.body,
-                   'created_at', portal.iso_time(g.created_at),
+                   'created_at', portal.iso_time(g.at),
                    'request', CASE WHEN r.id IS NOT NULL
                                    THEN json_build_object(
                                        'id', r.id,
                                        'reference', r.reference) END)
-                   ORDER BY g.created_at DESC, g.id DESC), '[]')
-          FROM (SELECT * FROM portal.messages
-                 WHERE account_id = p_account AND cancelled_at IS NULL
-                   AND (send_at IS NULL OR send_at <= now())
-                 ORDER BY created_at DESC, id DESC
+                   ORDER BY g.at DESC, g.id DESC), '[]')
+          FROM (SELECT m.*, coalesce(m.send_at, m.created_at) AS at
+                  FROM portal.messages m
+                 WHERE m.account_id = p_account AND m.cancelled_at IS NULL
+                   AND (m.send_at IS NULL OR m.send_at <= now())
+                 ORDER BY at DESC, m.id DESC
                  LIMIT p_limit) g
           LEFT JOIN portal.requests r ON r.id = g.request_id);
 END
@@ -1476,6 +1505,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION portal.request_documents(p_account uuid, p_request uuid)
+RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, portal, pg_temp
+AS $$
+    SELECT portal.request_documents_json(r.id, p.documents)
+      FROM portal.requests r
+      JOIN portal.procedures p ON p.id = r.procedure_id
+     WHERE r.id = p_request AND r.account_id = p_account
+$$;
+
+
 CREATE FUNCTION portal.request_document_abort(p_account uuid,
                                               p_document uuid)
 RETURNS boolean
@@ -1497,7 +1538,8 @@ $$;
 -- complete ones, whatever the state.
 CREATE FUNCTION portal.request_document_remove(p_account uuid,
                                                p_request uuid,
-                                               p_document uuid)
+                                               p_document uuid,
+                                               p_url text)
 RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
@@ -1528,6 +1570,18 @@ BEGIN
 
     SELECT portal.document_kind_label(p.documents, d.kind) INTO label
       FROM portal.procedures p WHERE p.id = r.procedure_id;
+
+    -- the town may be reading the request: what left it is said, in
+    -- writing, as what came
+    IF r.state <> 'brouillon' THEN
+        PERFORM portal.request_notify(r, 'acknowledgement',
+            format('Pièce retirée de la demande %s', r.reference),
+            format(E'La pièce « %s » (fichier « %s », %s) est retirée de'
+                    ' votre demande %s, comme vous l''avez demandé.\n\n%s',
+                   label, d.filename, portal.size_text(d.size),
+                   portal.request_named(r), portal.no_reply_text()),
+            p_url);
+    END IF;
 
     RETURN portal.request_document_json(d, label);
 END

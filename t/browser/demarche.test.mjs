@@ -626,8 +626,10 @@ describe('online procedures, against the real API', () => {
             assert.equal(await page.inputValue('#dm-d-date_naissance'), '2019-04-02');
             assert.equal(await page.locator('#dm-contact-email').isChecked(), true,
                          'the account\'s contact mode');
+            // The date of entry, required, left for later: a draft is
+            // saved incomplete.
             await page.locator('#dm-d-niveau').selectOption('cp');
-            await page.locator('#dm-d-date_entree').fill(jourDans(5));
+            assert.equal(await page.inputValue('#dm-d-date_entree'), '');
 
             const brouillon = page.locator('#demande-actions [data-action="brouillon"]');
             assert.equal((await brouillon.textContent()).trim(), 'Enregistrer le brouillon');
@@ -762,11 +764,24 @@ describe('online procedures, against the real API', () => {
             assert.match(await page.locator('#liste-documents').innerText(),
                          /^livret-famille\.pdf\s+Livret de famille/);
             assert.equal(await page.locator('#liste-documents li').count(), 1);
+            assert.equal(await page.inputValue('#dm-d-date_entree'), '');
 
-            // Completed: the school, an observation; then sent.
+            // Completed: the school, an observation; sent without the
+            // date of entry, it is not: the missing field is said beside
+            // it; with it, it is.
             await page.locator('#dm-d-ecole').selectOption('louis-pasteur');
             await page.locator('#dm-d-observations').fill('Garde alternée une semaine sur deux.');
             const envoyer = page.locator('#demande-actions [data-action="envoyer"]');
+            await envoyer.press('Enter');
+            await page.waitForFunction(() => document.querySelector(
+                '#form-demarche .recap-erreurs') !== null);
+            assert.equal(await erreurDe(page, '#dm-d-date_entree'), 'Saisissez une date.');
+            assert.match(await page.locator('#form-demarche .recap-erreurs').innerText(),
+                         /n’est pas encore envoyée/);
+            assert.match(await page.locator('#demande-etat').innerText(), /brouillon/);
+            await etat(page, 'demarche-brouillon-incomplet',
+                       '/demarche.html, a draft sent incomplete');
+            await page.locator('#dm-d-date_entree').fill(jourDans(5));
             await envoyer.press('Enter');
             await attendreFocus(page, 'envoyee-titre');
             assert.equal((await page.locator('#envoyee-etat').textContent()).trim(),

@@ -402,7 +402,7 @@ ngx_http_portal_fuzz_check(ngx_pool_t *pool, ngx_http_portal_form_t *form,
         ngx_http_portal_fuzz_fail("out of memory");
     }
 
-    ngx_http_portal_form_check(&ck, form, data, clean);
+    ngx_http_portal_form_check(&ck, form, data, 0, clean);
 
     /* a message of an error is cut at a byte: then only a 500 */
 
@@ -993,7 +993,7 @@ ngx_http_portal_fuzz_answers(ngx_pool_t *pool, ngx_http_portal_form_t *form)
         ngx_http_portal_fuzz_fail("out of memory");
     }
 
-    ngx_http_portal_form_check(&ck, form, data, clean);
+    ngx_http_portal_form_check(&ck, form, data, 0, clean);
 
     for (f = form->fields; f->name; f++) {
         v = json_object_get(data, f->name);

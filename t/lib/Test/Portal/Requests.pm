@@ -11,7 +11,8 @@ package Test::Portal::Requests;
 #     use Test::Portal::Requests;
 #
 #     my $r = as_portal_sql("SELECT portal.request_get('$acc', '$id')");
-#     $r->{ok}, $r->{rows}, $r->{sqlstate}, $r->{constraint}, $r->{detail}
+#     $r->{ok}, $r->{rows}, $r->{sqlstate}, $r->{constraint}, $r->{detail},
+#     $r->{hint}
 #     my $json = portal_json("SELECT portal.catalog_json()");
 #     refusal($r)      # "P0001 request_state", or "" when it went through
 
@@ -71,7 +72,7 @@ sub _bytes {
 }
 
 # What psql said: the rows (text, split on \x1f), and for an error its
-# SQLSTATE, constraint name, message and detail.
+# SQLSTATE, constraint name, message, detail and hint.
 sub outcome {
     my ($rc, $out, $err) = @_;
     $out = Encode::decode('UTF-8', $out // '');
@@ -83,6 +84,7 @@ sub outcome {
     }
     $r{constraint} = $1 if $err =~ /^CONSTRAINT NAME:\s+(\S+)/m;
     $r{detail} = $1 if $err =~ /^DETAIL:\s+(.*)/m;
+    $r{hint} = $1 if $err =~ /^HINT:\s+(.*)/m;
     return \%r;
 }
 
