@@ -138,7 +138,8 @@ is(settled($id)->{state}, 'sent', '... and the mail is sent');
 
 smtp_clear();
 
-$id = queue(recipient => "victime\@example.org\r\nRCPT TO:<intrus\@example.org>",
+$id = queue(recipient
+              => "victime\@example.org\r\nRCPT TO:<intrus\@example.org>",
             subject => 'Injection', body => "Texte\n");
 $r = settled($id);
 is($r->{state}, 'failed', 'a CR LF in the recipient: failed at once');
@@ -176,9 +177,11 @@ ok(wait_smtp(1, sub { $_[0]{to}[0] eq 'apres@example.org' }),
    'the next mail goes as usual');
 is(settled($id)->{state}, 'sent', '... sent');
 
-like(error_log_since(0), qr/mail \d+ not delivered \(for good\): invalid recipient address/,
+like(error_log_since(0),
+     qr/mail \d+ not delivered \(for good\): invalid recipient address/,
      'the error log says which mail failed for good');
-unlike(error_log_since(0), qr/intrus/, '... without the address that was refused');
+unlike(error_log_since(0), qr/intrus/,
+       '... without the address that was refused');
 
 __DATA__
 

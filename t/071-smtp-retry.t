@@ -75,7 +75,8 @@ my @ids = map { queue("panne$_\@example.org") } 1 .. 3;
 my @r = map { attempted($_, 1) } @ids;
 is_deeply([map { $_->{state} } @r], [('pending') x 3],
           'relay down: the mails stay pending');
-like($r[0]{error}, qr/connect/i, '... last_error says the relay was not reached')
+like($r[0]{error}, qr/connect/i,
+     '... last_error says the relay was not reached')
     or diag $r[0]{error};
 due();
 @r = map { attempted($_, 2) } @ids;
