@@ -21,7 +21,7 @@ plan tests => 43;
 
 my $port = smtp_start();
 my $HTTP = citizen_http_config(smtp => $port,
-                               extra => "portal_smtp_timeout 1s;\n");
+                               extra => "portal_smtp_timeout 3s;\n");
 
 ok(start_nginx(http_config => $HTTP, config => $API), 'nginx starts');
 
@@ -190,7 +190,8 @@ is_deeply([map { scalar to("recharge$_\@example.org") } 1 .. 2], [1, 1],
 
 smtp_mode('silent');
 $id = queue('en-cours@example.org');
-ok(wait_until(sub { row($id)->{leased} }, 10), 'a delivery is under way');
+ok(wait_until(sub { read_file(smtp_dir() . '/held') =~ /en-cours/ }, 10),
+   'a delivery is under way: the relay holds the end of the message');
 ok(reload_nginx(), 'nginx reloads (HUP) meanwhile');
 $r = attempted($id, 1);
 is($r->{state}, 'pending', '... the mail without its 250 stays pending');
