@@ -28,6 +28,7 @@
 #include "ngx_http_portal_health.h"
 #include "ngx_http_portal_housekeeping.h"
 #include "ngx_http_portal_json.h"
+#include "ngx_http_portal_mail.h"
 #include "ngx_http_portal_outbox.h"
 #include "ngx_http_portal_password.h"
 #include "ngx_http_portal_pdf.h"
@@ -48,11 +49,15 @@ static char *ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_portal_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_town_address(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_portal_check_mail_from(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_portal_check_positive(ngx_conf_t *cf, void *post,
     void *data);
@@ -84,6 +89,10 @@ static ngx_conf_num_bounds_t  ngx_http_portal_queue_bounds = {
 
 static ngx_conf_post_t  ngx_http_portal_answer_post = {
     ngx_http_portal_check_answer
+};
+
+static ngx_conf_post_t  ngx_http_portal_mail_from_post = {
+    ngx_http_portal_check_mail_from
 };
 
 static ngx_conf_post_t  ngx_http_portal_positive_msec_post = {
@@ -254,12 +263,26 @@ static ngx_command_t  ngx_http_portal_commands[] = {
       offsetof(ngx_http_portal_main_conf_t, maildir),
       NULL },
 
+    { ngx_string("portal_smtp"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_portal_smtp,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("portal_smtp_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_portal_main_conf_t, smtp_timeout),
+      &ngx_http_portal_positive_msec_post },
+
     { ngx_string("portal_mail_from"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_portal_main_conf_t, mail_from),
-      NULL },
+      &ngx_http_portal_mail_from_post },
 
     { ngx_string("portal_mail_interval"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -523,6 +546,83 @@ done:
 }
 
 
+/*
+ * The sender goes into every mail's headers and into the envelope: nothing
+ * in it may end a line or a command.
+ */
+
+static char *
+ngx_http_portal_check_mail_from(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t *from = data;
+
+    ngx_str_t  addr;
+
+    /* the arguments of a directive end with a NUL */
+
+    if (ngx_http_portal_mail_address((char *) from->data, &addr) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_mail_from\" \"%V\" is not"
+                           " \"Name <address>\" or an address", from);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * portal_smtp host:port: resolved now, as upstreams are, so that no
+ * worker ever waits on a resolver; the first address is used.
+ */
+
+static char *
+ngx_http_portal_smtp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_portal_main_conf_t *pmcf = conf;
+
+    ngx_str_t  *value;
+    ngx_url_t  *u;
+
+    if (pmcf->smtp) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    u = ngx_pcalloc(cf->pool, sizeof(ngx_url_t));
+    if (u == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    u->url = value[1];
+    u->default_port = 25;
+
+    if (ngx_parse_url(cf->pool, u) != NGX_OK) {
+        if (u->err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in \"portal_smtp\" \"%V\"", u->err,
+                               &u->url);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (u->naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_smtp\" \"%V\" has no address",
+                           &u->url);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->smtp = u;
+    pmcf->smtp_file = cf->conf_file->file.name.data;
+    pmcf->smtp_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -691,6 +791,8 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
      *     pmcf->threads.name = { 0, NULL };
      *     pmcf->threads.pool = NULL;
      *     pmcf->api_file = NULL;
+     *     pmcf->smtp = NULL;
+     *     pmcf->smtp_file = NULL;
      *     pmcf->db_pool = NULL;
      */
 
@@ -698,6 +800,7 @@ ngx_http_portal_create_main_conf(ngx_conf_t *cf)
     pmcf->db_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->db_queue = NGX_CONF_UNSET_UINT;
     pmcf->mail_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->smtp_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->housekeeping_interval = NGX_CONF_UNSET_MSEC;
     pmcf->catalog_interval = NGX_CONF_UNSET_MSEC;
     pmcf->session_timeout = NGX_CONF_UNSET;
@@ -717,6 +820,7 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->db_timeout, 5000);
     ngx_conf_init_uint_value(pmcf->db_queue, 256);
     ngx_conf_init_msec_value(pmcf->mail_interval, 1000);
+    ngx_conf_init_msec_value(pmcf->smtp_timeout, 30000);
     ngx_conf_init_msec_value(pmcf->housekeeping_interval, 600000);
     ngx_conf_init_msec_value(pmcf->catalog_interval, 5000);
     ngx_conf_init_value(pmcf->session_timeout, 12 * 3600);
@@ -743,6 +847,16 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
     if (pmcf->mail_from.data == NULL) {
         ngx_str_set(&pmcf->mail_from,
                     "Mairie - Mon Compte Citoyen <ne-pas-repondre@localhost>");
+    }
+
+    /* one way out: a relay and a Maildir both set is a mistake to say */
+
+    if (pmcf->smtp && pmcf->maildir.len) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_smtp\" and \"portal_maildir\" are both"
+                      " set: mail goes one way, choose one in %s:%ui",
+                      pmcf->smtp_file, pmcf->smtp_line);
+        return NGX_CONF_ERROR;
     }
 
     if (pmcf->db.data && pmcf->db.len == 0) {

@@ -100,6 +100,12 @@ typedef struct {
     ngx_str_t                   mail_from;
     ngx_msec_t                  mail_interval;
 
+    /* the relay, resolved when the configuration is read */
+    ngx_url_t                  *smtp;
+    ngx_msec_t                  smtp_timeout;
+    u_char                     *smtp_file;
+    ngx_uint_t                  smtp_line;
+
     ngx_msec_t                  housekeeping_interval;
 
     /* how often a worker asks whether the catalog changed */

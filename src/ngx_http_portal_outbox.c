@@ -5,12 +5,21 @@
  * Mail is queued in PostgreSQL by the transaction of the change that
  * caused it.  Every worker looks at the outbox each portal_mail_interval
  * (and at once when it just queued mail), leases due rows (SKIP LOCKED:
- * workers and hosts share the outbox), writes each as one RFC 5322 file
- * into the Maildir of portal_maildir on the thread pool, and settles it:
- * sent, or retried later with back-off, or failed for good.
+ * workers and hosts share the outbox), and delivers each: to the relay of
+ * portal_smtp on the event loop (ngx_http_portal_smtp.c), or as one file
+ * into the Maildir of portal_maildir on the thread pool.  Either way the
+ * message is the one ngx_http_portal_mail_build() makes, and it is
+ * settled alike: sent, or retried later with back-off, or failed for good
+ * (a relay's 5xx or an address that may not go out: at once; anything
+ * else after the outbox's bound of attempts).
  *
  * A message's file name comes from its outbox id alone, so that a message
  * delivered twice (a lease that ran out) is still one file.
+ *
+ * On a reload or at exit, a delivery under way ends (its timers hold the
+ * old worker until then, portal_smtp_timeout at most per reply) and no new
+ * lease is taken; a lease whose settle never ran simply runs out, and the
+ * mail is taken again.
  */
 
 
@@ -18,11 +27,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sodium.h>
-
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_db.h"
+#include "ngx_http_portal_mail.h"
 #include "ngx_http_portal_outbox.h"
+#include "ngx_http_portal_smtp.h"
 #include "ngx_http_portal_thread.h"
 
 
@@ -45,6 +54,8 @@ typedef struct {
     ngx_http_portal_db_query_t    settle;
     char                          id[NGX_INT64_LEN + 1];
     char                          error[256];
+    /* refused for good: failed now, whatever the bound */
+    ngx_uint_t                    permanent;
     /* in: */
     char                         *dir;
     char                         *host;
@@ -61,14 +72,13 @@ static void ngx_http_portal_outbox_tick(ngx_event_t *ev);
 static void ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static void ngx_http_portal_outbox_write(void *data);
-static u_char *ngx_http_portal_outbox_text(u_char *p, const char *value,
-    size_t len, ngx_uint_t encode);
-static u_char *ngx_http_portal_outbox_header(u_char *p, const char *name,
-    const char *value, ngx_uint_t encode);
-static u_char *ngx_http_portal_outbox_address(u_char *p, const char *name,
-    const char *value);
 static void ngx_http_portal_outbox_written(ngx_http_request_t *r,
     void *data);
+static ngx_int_t ngx_http_portal_outbox_smtp(ngx_http_portal_outbox_t *ob,
+    ngx_http_portal_mail_t *mail);
+static void ngx_http_portal_outbox_relayed(void *data, ngx_int_t rc,
+    const char *error);
+static void ngx_http_portal_outbox_settle(ngx_http_portal_mail_t *mail);
 static void ngx_http_portal_outbox_settled(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static void ngx_http_portal_outbox_finish(void);
@@ -84,8 +94,8 @@ static ngx_http_portal_sql_t  ngx_http_portal_outbox_take_sql = {
 
 static ngx_http_portal_sql_t  ngx_http_portal_outbox_settle_sql = {
     "portal_outbox_settle",
-    "SELECT portal.outbox_settle($1, $2)",
-    2, 0
+    "SELECT portal.outbox_settle($1, $2, $3)",
+    3, 0
 };
 
 
@@ -98,10 +108,11 @@ ngx_http_portal_outbox_init(ngx_cycle_t *cycle,
 {
     ngx_http_portal_outbox_t  *ob;
 
-    if (pmcf->maildir.len == 0) {
+    if (pmcf->maildir.len == 0 && pmcf->smtp == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                      "portal: no \"portal_maildir\": mail stays queued in"
-                      " the outbox");
+                      "portal: neither \"portal_smtp\" nor"
+                      " \"portal_maildir\": mail stays queued in the"
+                      " outbox");
         return NGX_OK;
     }
 
@@ -216,6 +227,11 @@ ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
         ob->again = 1;
     }
 
+    /* the batch holds itself until every mail is on its way: a settle
+     * that fails at once must not end it early */
+
+    ob->pending++;
+
     for (i = 0; i < n; i++) {
         size = sizeof(ngx_http_portal_mail_t)
                + ob->conf->maildir.len + 1
@@ -229,6 +245,9 @@ ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
         if (mail == NULL) {
             continue;
         }
+
+        mail->permanent = 0;
+        mail->error[0] = '\0';
 
         p = (u_char *) (mail + 1);
 
@@ -262,17 +281,27 @@ ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
         mail->created = (time_t) ngx_atotm((u_char *) PQgetvalue(res, i, 4),
                                            PQgetlength(res, i, 4));
 
-        if (ngx_http_portal_thread_post(NULL, mail,
-                                        ngx_http_portal_outbox_write,
-                                        ngx_http_portal_outbox_written)
-            != NGX_OK)
-        {
-            ngx_http_portal_thread_free(mail);
-            continue;
-        }
+        /* counted first: a mail may be settled before its call returns */
 
         ob->pending++;
+
+        if (ob->conf->smtp) {
+            if (ngx_http_portal_outbox_smtp(ob, mail) != NGX_OK) {
+                ngx_http_portal_thread_free(mail);
+                ob->pending--;
+            }
+
+        } else if (ngx_http_portal_thread_post(NULL, mail,
+                                               ngx_http_portal_outbox_write,
+                                               ngx_http_portal_outbox_written)
+                   != NGX_OK)
+        {
+            ngx_http_portal_thread_free(mail);
+            ob->pending--;
+        }
     }
+
+    ob->pending--;
 
     ngx_http_portal_outbox_finish();
 }
@@ -285,53 +314,25 @@ ngx_http_portal_outbox_write(void *data)
 {
     ngx_http_portal_mail_t *mail = data;
 
-    int         fd;
-    char        tmp[NGX_MAX_PATH], dst[NGX_MAX_PATH];
-    u_char     *text, *p, id[32], rnd[8];
-    size_t      len;
-    ssize_t     n;
-    ngx_tm_t    tm;
+    int                         fd;
+    char                        tmp[NGX_MAX_PATH], dst[NGX_MAX_PATH];
+    u_char                     *text;
+    size_t                      len;
+    ssize_t                     n;
+    ngx_http_portal_mail_in_t   in;
 
-    static const char  *wday[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
-                                   "Sat" };
-    static const char  *mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    in.id = mail->id;
+    in.from = mail->from;
+    in.recipient = mail->recipient;
+    in.subject = mail->subject;
+    in.body = mail->body;
+    in.date = ngx_time();
 
-    len = ngx_strlen(mail->body) + ngx_strlen(mail->subject) * 2
-          + ngx_strlen(mail->from) * 2 + ngx_strlen(mail->recipient)
-          + ngx_strlen(mail->host) + 1024;
-
-    text = malloc(len);
+    text = ngx_http_portal_mail_build(&in, &len, mail->error,
+                                      sizeof(mail->error));
     if (text == NULL) {
-        ngx_cpystrn((u_char *) mail->error, (u_char *) "out of memory",
-                    sizeof(mail->error));
+        mail->permanent = (ngx_strcmp(mail->error, "out of memory") != 0);
         return;
-    }
-
-    ngx_gmtime(ngx_time(), &tm);
-
-    p = text;
-    p = ngx_sprintf(p, "Date: %s, %02d %s %4d %02d:%02d:%02d +0000\n",
-                    wday[tm.ngx_tm_wday], tm.ngx_tm_mday,
-                    mon[tm.ngx_tm_mon - 1], tm.ngx_tm_year, tm.ngx_tm_hour,
-                    tm.ngx_tm_min, tm.ngx_tm_sec);
-    p = ngx_http_portal_outbox_address(p, "From", mail->from);
-    p = ngx_http_portal_outbox_address(p, "To", mail->recipient);
-    p = ngx_http_portal_outbox_header(p, "Subject", mail->subject, 1);
-
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2hex((char *) id, sizeof(id), rnd, sizeof(rnd));
-
-    p = ngx_sprintf(p, "Message-ID: <portal.%s.%s@%s>\n", mail->id, id,
-                    mail->host);
-    p = ngx_sprintf(p, "MIME-Version: 1.0\n"
-                       "Content-Type: text/plain; charset=UTF-8\n"
-                       "Content-Transfer-Encoding: 8bit\n"
-                       "X-Portal-Outbox-Id: %s\n\n", mail->id);
-    p = ngx_cpymem(p, mail->body, ngx_strlen(mail->body));
-
-    if (p[-1] != '\n') {
-        *p++ = '\n';
     }
 
     ngx_snprintf((u_char *) tmp, sizeof(tmp), "%s/tmp/%T.portal-%s.%s%Z",
@@ -347,9 +348,9 @@ ngx_http_portal_outbox_write(void *data)
         return;
     }
 
-    n = write(fd, text, p - text);
+    n = write(fd, text, len);
 
-    if (n != p - text || fsync(fd) == -1) {
+    if (n != (ssize_t) len || fsync(fd) == -1) {
         ngx_snprintf((u_char *) mail->error, sizeof(mail->error) - 1,
                      "writing \"%s\" failed: %s%Z", tmp, strerror(errno));
         close(fd);
@@ -369,107 +370,95 @@ ngx_http_portal_outbox_write(void *data)
 }
 
 
-/*
- * A header's text: CR and LF never pass (no header injection), and with
- * encode a non-ASCII text becomes an RFC 2047 encoded-word.
- */
-
-static u_char *
-ngx_http_portal_outbox_text(u_char *p, const char *value, size_t len,
-    ngx_uint_t encode)
+static void
+ngx_http_portal_outbox_written(ngx_http_request_t *r, void *data)
 {
-    ngx_str_t    src, dst;
-    const char  *s, *end;
+    /* the thread's block goes after this call: the settle keeps its own */
 
-    end = value + len;
-
-    for (s = value; s < end; s++) {
-        if ((u_char) *s >= 0x80) {
-            break;
-        }
-    }
-
-    if (encode && s < end) {
-        src.data = (u_char *) value;
-        src.len = len;
-
-        p = ngx_cpymem(p, "=?UTF-8?B?", sizeof("=?UTF-8?B?") - 1);
-        dst.data = p;
-        ngx_encode_base64(&dst, &src);
-        p += dst.len;
-
-        return ngx_cpymem(p, "?=", 2);
-    }
-
-    for (s = value; s < end; s++) {
-        *p++ = (*s == '\r' || *s == '\n') ? ' ' : (u_char) *s;
-    }
-
-    return p;
-}
-
-
-/* one header line */
-
-static u_char *
-ngx_http_portal_outbox_header(u_char *p, const char *name, const char *value,
-    ngx_uint_t encode)
-{
-    p = ngx_sprintf(p, "%s: ", name);
-    p = ngx_http_portal_outbox_text(p, value, ngx_strlen(value), encode);
-    *p++ = '\n';
-
-    return p;
+    ngx_http_portal_outbox_settle(data);
 }
 
 
 /*
- * An address header: "Name <address>" or an address alone.  The address
- * is ASCII (checked when it was given, the domain in punycode); a name
- * with accents ("Mairie de Saint-Étienne") becomes an encoded-word, so
- * that every header stays ASCII.
+ * To the relay: the message is built here, on the event loop (a few
+ * kilobytes), and sent by ngx_http_portal_smtp.c, which keeps its own
+ * copy; mail waits for its end.
  */
 
-static u_char *
-ngx_http_portal_outbox_address(u_char *p, const char *name,
-    const char *value)
+static ngx_int_t
+ngx_http_portal_outbox_smtp(ngx_http_portal_outbox_t *ob,
+    ngx_http_portal_mail_t *mail)
 {
-    const char  *lt, *end;
+    size_t                        len;
+    u_char                       *text;
+    ngx_int_t                     rc;
+    ngx_http_portal_mail_in_t     in;
+    ngx_http_portal_smtp_mail_t   sm;
 
-    lt = ngx_strchr(value, '<');
+    in.id = mail->id;
+    in.from = mail->from;
+    in.recipient = mail->recipient;
+    in.subject = mail->subject;
+    in.body = mail->body;
+    in.date = ngx_time();
 
-    if (lt == NULL) {
-        return ngx_http_portal_outbox_header(p, name, value, 0);
+    text = ngx_http_portal_mail_build(&in, &len, mail->error,
+                                      sizeof(mail->error));
+    if (text == NULL) {
+        mail->permanent = (ngx_strcmp(mail->error, "out of memory") != 0);
+        ngx_http_portal_outbox_settle(mail);
+        ngx_http_portal_thread_free(mail);
+
+        /* counted as pending until its settle ends */
+        return NGX_OK;
     }
 
-    end = lt;
+    ngx_memzero(&sm, sizeof(ngx_http_portal_smtp_mail_t));
 
-    while (end > value && end[-1] == ' ') {
-        end--;
-    }
+    /* both were checked by the builder */
 
-    p = ngx_sprintf(p, "%s: ", name);
+    (void) ngx_http_portal_mail_address(mail->from, &sm.from);
+    (void) ngx_http_portal_mail_address(mail->recipient, &sm.to);
 
-    if (end > value) {
-        p = ngx_http_portal_outbox_text(p, value, end - value, 1);
-        *p++ = ' ';
-    }
+    sm.server = &ob->conf->smtp->addrs[0];
+    sm.timeout = ob->conf->smtp_timeout;
+    sm.helo = ngx_cycle->hostname;
+    sm.message = text;
+    sm.len = len;
+    sm.log = ngx_cycle->log;
+    sm.done = ngx_http_portal_outbox_relayed;
+    sm.data = mail;
 
-    p = ngx_http_portal_outbox_text(p, lt, ngx_strlen(lt), 0);
-    *p++ = '\n';
+    rc = ngx_http_portal_smtp_send(&sm);
 
-    return p;
+    free(text);
+
+    return rc;
 }
 
 
 static void
-ngx_http_portal_outbox_written(ngx_http_request_t *r, void *data)
+ngx_http_portal_outbox_relayed(void *data, ngx_int_t rc, const char *error)
 {
     ngx_http_portal_mail_t *mail = data;
 
-    ngx_http_portal_mail_t  *settle;
+    if (rc != NGX_OK) {
+        ngx_cpystrn((u_char *) mail->error, (u_char *) error,
+                    sizeof(mail->error));
+        mail->permanent = (rc == NGX_DECLINED);
+    }
 
-    /* the thread's block goes after this call: the settle keeps its own */
+    ngx_http_portal_outbox_settle(mail);
+    ngx_http_portal_thread_free(mail);
+}
+
+
+/* mail may go once this returns */
+
+static void
+ngx_http_portal_outbox_settle(ngx_http_portal_mail_t *mail)
+{
+    ngx_http_portal_mail_t  *settle;
 
     settle = ngx_calloc(sizeof(ngx_http_portal_mail_t), ngx_cycle->log);
     if (settle == NULL) {
@@ -480,11 +469,12 @@ ngx_http_portal_outbox_written(ngx_http_request_t *r, void *data)
 
     ngx_memcpy(settle->id, mail->id, sizeof(mail->id));
     ngx_memcpy(settle->error, mail->error, sizeof(mail->error));
+    settle->permanent = mail->permanent;
 
     if (mail->error[0]) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "portal: mail %s not delivered: %s", mail->id,
-                      mail->error);
+                      "portal: mail %s not delivered%s: %s", mail->id,
+                      mail->permanent ? " (for good)" : "", mail->error);
     }
 
     settle->settle.sql = &ngx_http_portal_outbox_settle_sql;
@@ -495,6 +485,9 @@ ngx_http_portal_outbox_written(ngx_http_request_t *r, void *data)
                              ngx_strlen(settle->id));
     ngx_http_portal_db_param(&settle->settle,
                              settle->error[0] ? settle->error : NULL, 0);
+    ngx_http_portal_db_param(&settle->settle,
+                             settle->permanent ? "true" : "false",
+                             settle->permanent ? 4 : 5);
 
     if (ngx_http_portal_db_run(&settle->settle) != NGX_OK) {
 

@@ -21,15 +21,18 @@ AS $$
 $$;
 
 -- Settles a lease: sent, or retried later with back-off, or failed for
--- good after 8 attempts (shown to agents).
-CREATE FUNCTION portal.outbox_settle(p_id bigint, p_error text)
+-- good after 8 attempts (shown to agents).  p_permanent: the mail was
+-- refused for good (a relay's 5xx to its envelope or its text, an address
+-- that may not go out): failed now, trying again would change nothing.
+CREATE FUNCTION portal.outbox_settle(p_id bigint, p_error text,
+                                     p_permanent boolean DEFAULT false)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
     UPDATE portal.outbox
        SET state = CASE WHEN p_error IS NULL THEN 'sent'
-                        WHEN attempts >= 8 THEN 'failed'
+                        WHEN p_permanent OR attempts >= 8 THEN 'failed'
                         ELSE 'pending' END,
            sent_at = CASE WHEN p_error IS NULL THEN now() END,
            body = CASE WHEN p_error IS NULL AND sensitive

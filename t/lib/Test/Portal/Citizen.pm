@@ -28,6 +28,7 @@ use Test::More ();
 use Encode qw(decode);
 use JSON::PP ();
 use MIME::Base64 qw(decode_base64);
+use MIME::QuotedPrint qw(decode_qp);
 use Time::HiRes qw(time);
 
 our @EXPORT = qw(
@@ -35,7 +36,7 @@ our @EXPORT = qw(
     citizen citizen_http_config maildir_setup maildir
     captcha_api captcha_sql signup_data signup signup_ok validate
     account_sql %HASH
-    mail_files read_mail mails wait_mails mail_subject
+    mail_files read_mail parse_mail mails wait_mails mail_subject
     row_counts json_text cookies_of set_cookie_lines
 );
 
@@ -85,11 +86,14 @@ sub json_text { $Json->encode($_[0]) }
 # ------------------------------------------------------------ nginx config
 
 # What every citizen test needs in http{}: the fixed captcha answer, mail
-# into the servroot's Maildir at a quick pace, cookies over plain HTTP.
+# into the servroot's Maildir (or, with smtp => PORT, to the relay on that
+# port of 127.0.0.1) at a quick pace, cookies over plain HTTP.
 sub citizen_http_config {
     my (%o) = @_;
     my $c = "portal_captcha_test_answer $CAPTCHA_ANSWER;\n"
-          . "portal_maildir \$TEST_NGINX_SERVROOT/mail;\n"
+          . (defined $o{smtp}
+             ? "portal_smtp 127.0.0.1:$o{smtp};\n"
+             : "portal_maildir \$TEST_NGINX_SERVROOT/mail;\n")
           . "portal_mail_interval 100ms;\n";
     $c .= "portal_cookie_secure off;\n" unless $o{secure};
     $c .= $o{extra} if defined $o{extra};
@@ -122,24 +126,34 @@ sub mail_files {
     return @f;
 }
 
-# A message file: {file, raw, head, body (characters), headers (lower-case
-# name => value, unfolded), header_lines ([name, value] in order)}.
+# A message file: {file, raw, head, body (characters, lines ended by LF,
+# quoted-printable decoded), body_bytes (as it is in the file), headers
+# (lower-case name => value, unfolded), header_lines ([name, value] in
+# order)}.
 sub read_mail {
     my ($file) = @_;
-    my $raw = read_file($file);
-    my %m = (file => $file, raw => $raw, headers => {}, header_lines => []);
+    return parse_mail(read_file($file), file => $file);
+}
+
+sub parse_mail {
+    my ($raw, %extra) = @_;
+    my %m = (%extra, raw => $raw, headers => {}, header_lines => []);
     my ($head, $body) = split /\r?\n\r?\n/, $raw, 2;
     $m{head} = $head // '';
     $m{body_bytes} = $body // '';
-    $m{body} = eval { decode('UTF-8', $body // '', Encode::FB_CROAK) };
-    $m{body_error} = $@ unless defined $m{body};
-    $m{body} //= '';
     (my $unfolded = $m{head}) =~ s/\r?\n[ \t]+/ /g;
     for my $l (split /\r?\n/, $unfolded) {
         my ($n, $v) = $l =~ /\A([^:]+):[ \t]*(.*)\z/ or next;
         push @{ $m{header_lines} }, [$n, $v];
         $m{headers}{ lc $n } //= $v;
     }
+    (my $bytes = $body // '') =~ s/\r\n/\n/g;
+    $bytes = decode_qp($bytes)
+        if lc($m{headers}{'content-transfer-encoding'} // '')
+           eq 'quoted-printable';
+    $m{body} = eval { decode('UTF-8', $bytes, Encode::FB_CROAK) };
+    $m{body_error} = $@ unless defined $m{body};
+    $m{body} //= '';
     return \%m;
 }
 
@@ -147,6 +161,8 @@ sub read_mail {
 sub mail_subject {
     my ($m) = @_;
     my $s = $m->{headers}{subject} // return undef;
+    # the space between two encoded-words is not text (RFC 2047, 6.2)
+    1 while $s =~ s/(=\?[^?]+\?[bBqQ]\?[^?]*\?=)[ \t]+(?==\?)/$1/;
     $s =~ s{=\?([^?]+)\?([bBqQ])\?([^?]*)\?=}{
         my ($cs, $enc, $text) = ($1, uc $2, $3);
         my $bytes;
