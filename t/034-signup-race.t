@@ -84,8 +84,15 @@ ok(wait_until(sub {
            == $N }, 60),
    "the outbox has $N rows, all sent");
 is(psql_query("SELECT count(*) FROM portal.outbox"), $N, "... and $N only");
-is(psql_query("SELECT count(*) FROM portal.outbox WHERE attempts <> 1"), 0,
-   '... each delivered at its first attempt (taken once)');
+# Each is taken once, or twice when a take's answer came after
+# portal_db_timeout on a loaded machine (seen at a load of 30): its leases
+# then run out and the rows are taken again, which is how the outbox
+# recovers from a lost worker.  Never more, and never twice at once: the
+# files below are one per mail.
+is(psql_query("SELECT count(*) FROM portal.outbox"
+              . " WHERE attempts NOT IN (1, 2)"), 0,
+   '... each delivered at its first take, or its second after a lease'
+   . ' ran out');
 # a tick or two more: nothing is delivered twice
 my $t_sent = time;
 wait_until(sub { time - $t_sent > 0.3 }, 1);
