@@ -216,7 +216,7 @@
 
     /*
      * o: {conteneur, zone, chemin(cle) -> path, legende, colonnes: [names],
-     *     cellules(item) -> [node | text], nom: [singulier, pluriel],
+     *     cellules(item) -> [node | text], nom: [singulier, pluriel, feminin],
      *     vide: sentence when there is nothing}
      * Rows are added to one table; "Voir plus" asks for the items after
      * the cursor of the last one and puts the focus on the first new row.
@@ -342,9 +342,10 @@
                     moi.curseur = items[items.length - 1].cursor || null;
                 }
                 moi.plus.hidden = !(items.length >= LIMITE && moi.curseur);
+                var accord = (o.nom[2] ? 'e' : '') + (moi.total > 1 ? 's' : '');
                 annoncer(o.zone, moi.total + ' '
                          + (moi.total > 1 ? o.nom[1] : o.nom[0])
-                         + (plus ? ' affichés en tout.' : ' affichés.')
+                         + ' affiché' + accord + (plus ? ' en tout.' : '.')
                          + (moi.plus.hidden ? '' : ' « Voir plus » montre la suite.'),
                          'info');
                 if (plus) {
@@ -622,7 +623,7 @@
             prefixe: 'demande',
             colonnes: ['Référence', 'Démarche', 'Demandeur', 'Envoyée le',
                        'État'],
-            nom: ['demande', 'demandes'],
+            nom: ['demande', 'demandes', true],
             vide: 'Aucune demande ne correspond à ces critères.',
             chemin: function (cle, n) {
                 var q = new URLSearchParams();
@@ -1290,7 +1291,7 @@
             prefixe: 'lettre',
             colonnes: ['À envoyer le', 'Demande', 'Destinataire', 'Objet',
                        'Actions'],
-            nom: ['lettre', 'lettres'],
+            nom: ['lettre', 'lettres', true],
             vide: 'Aucune lettre à imprimer.',
             chemin: function (cle, n) {
                 return 'letters?printed=false&limit=' + n
@@ -1488,7 +1489,7 @@
             legende: 'Journal des accès, le plus récent d’abord',
             prefixe: 'journal',
             colonnes: ['Date', 'Agent', 'Action', 'Dossier', 'Adresse'],
-            nom: ['entrée', 'entrées'],
+            nom: ['entrée', 'entrées', true],
             vide: 'Le journal est vide.',
             chemin: function (cle, n) {
                 return 'audit?limit=' + n
@@ -1497,18 +1498,22 @@
             cellules: function (e) {
                 var ag = e.agent || {};
                 var dos = creer('span');
-                if (e.request && e.request.id) {
-                    dos.appendChild(lienDemande(e.request));
-                } else if (e.account && (e.account.id || typeof e.account === 'string')) {
-                    var idc = e.account.id || e.account;
-                    dos.appendChild(lien(e.account.login || 'Compte',
-                                         'compte.html?id=' + encodeURIComponent(idc)));
-                } else {
+                if (e.request_id) {
+                    dos.appendChild(lien('Demande', 'demande.html?id='
+                                         + encodeURIComponent(e.request_id)));
+                }
+                if (e.account_id) {
+                    if (e.request_id) {
+                        dos.appendChild(document.createTextNode(' – '));
+                    }
+                    dos.appendChild(lien('Compte', 'compte.html?id='
+                                         + encodeURIComponent(e.account_id)));
+                }
+                if (!e.request_id && !e.account_id) {
                     dos.textContent = '—';
                 }
                 return [dateHeure(e.at), ag.name || ag.login || '—',
-                        dans(ACTIONS, e.action), dos,
-                        e.address || e.addr || '—'];
+                        dans(ACTIONS, e.action), dos, e.client_addr || '—'];
             }
         });
         return {
@@ -1538,7 +1543,15 @@
 
     document.addEventListener('portail:session', function () {
         afficherAgent();
-        if (!page || !P.session.connu) {
+        if (!P.session.connu) {
+            return;
+        }
+        if (!page) {
+            if (estConnecte()) {
+                document.documentElement.setAttribute('data-admin', 'pret');
+            } else {
+                document.documentElement.removeAttribute('data-admin');
+            }
             return;
         }
         var peut = estConnecte() && (!page.admin || estAdmin());
