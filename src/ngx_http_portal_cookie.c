@@ -17,6 +17,10 @@
  * __Host-portal_csrf: a browser takes them from this very host over HTTPS
  * only, so that a neighbouring subdomain cannot set them.  A request with
  * two cookies of one of these names is refused (cookie tossing).
+ *
+ * The agents' API (/admin/api/) has the same two cookies under names of
+ * its own, portal_agent and portal_agent_csrf, MACed with keys of their
+ * own: the payload's id is then the agent's.
  */
 
 
@@ -50,14 +54,33 @@
 #define NGX_HTTP_PORTAL_COOKIE_CSRF     1
 
 
-/* the plain names, and those of portal_cookie_secure on */
+/*
+ * The cookies of each API: their names (plain, and those of
+ * portal_cookie_secure on) and the purposes their keys are derived for.
+ * An agent's cookies have names and keys of their own: a citizen's
+ * session never opens the agents' API, nor an agent's the citizens', and
+ * logging in to one leaves the other's anti-CSRF cookie alone.
+ */
 
-static const char  *ngx_http_portal_cookie_names[2][2] = {
-    { "portal_session", "__Host-portal_session" },
-    { "portal_csrf", "__Host-portal_csrf" }
+typedef struct {
+    const char                 *names[2][2];
+    const char                 *session_key;
+    const char                 *csrf_key;
+} ngx_http_portal_cookie_api_t;
+
+static const ngx_http_portal_cookie_api_t  ngx_http_portal_cookie_apis[2] = {
+    { { { "portal_session", "__Host-portal_session" },
+        { "portal_csrf", "__Host-portal_csrf" } },
+      "portal session", "portal csrf" },
+
+    { { { "portal_agent", "__Host-portal_agent" },
+        { "portal_agent_csrf", "__Host-portal_agent_csrf" } },
+      "portal agent session", "portal agent csrf" }
 };
 
 
+static const ngx_http_portal_cookie_api_t *ngx_http_portal_cookie_api(
+    ngx_http_request_t *r);
 static const char *ngx_http_portal_cookie_name(ngx_http_request_t *r,
     ngx_uint_t which);
 static ngx_int_t ngx_http_portal_cookie_get(ngx_http_request_t *r,
@@ -92,6 +115,17 @@ ngx_http_portal_cookie_key(ngx_http_request_t *r, const char *purpose,
 }
 
 
+static const ngx_http_portal_cookie_api_t *
+ngx_http_portal_cookie_api(ngx_http_request_t *r)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    return &ngx_http_portal_cookie_apis[plcf->api == NGX_HTTP_PORTAL_API_AGENT];
+}
+
+
 static const char *
 ngx_http_portal_cookie_name(ngx_http_request_t *r, ngx_uint_t which)
 {
@@ -99,7 +133,8 @@ ngx_http_portal_cookie_name(ngx_http_request_t *r, ngx_uint_t which)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
 
-    return ngx_http_portal_cookie_names[which][plcf->cookie_secure ? 1 : 0];
+    return ngx_http_portal_cookie_api(r)->names[which]
+                                                [plcf->cookie_secure ? 1 : 0];
 }
 
 
@@ -255,7 +290,8 @@ ngx_http_portal_cookie_csrf_mac(ngx_http_request_t *r, ngx_str_t *value,
     ngx_str_t                     src, dst;
     crypto_generichash_state      st;
 
-    ngx_http_portal_cookie_key(r, "portal csrf", key);
+    ngx_http_portal_cookie_key(r, ngx_http_portal_cookie_api(r)->csrf_key,
+                               key);
 
     crypto_generichash_init(&st, key, sizeof(key), sizeof(mac));
     crypto_generichash_update(&st, value->data, value->len);
@@ -483,7 +519,8 @@ ngx_http_portal_cookie_session(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    ngx_http_portal_cookie_key(r, "portal session", key);
+    ngx_http_portal_cookie_key(r, ngx_http_portal_cookie_api(r)->session_key,
+                               key);
 
     crypto_generichash(mac, sizeof(mac), raw, NGX_HTTP_PORTAL_PAYLOAD_LEN,
                        key, sizeof(key));
@@ -560,7 +597,8 @@ ngx_http_portal_cookie_session_set(ngx_http_request_t *r,
 
     *p++ = (u_char) flags;
 
-    ngx_http_portal_cookie_key(r, "portal session", key);
+    ngx_http_portal_cookie_key(r, ngx_http_portal_cookie_api(r)->session_key,
+                               key);
 
     crypto_generichash(p, NGX_HTTP_PORTAL_MAC_LEN, raw,
                        NGX_HTTP_PORTAL_PAYLOAD_LEN, key, sizeof(key));

@@ -61,22 +61,6 @@ static void ngx_http_portal_credentials_temp_mac(const u_char *key,
     const u_char *temp, size_t len, u_char *hex);
 
 
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_login = {
-    "password", "failed login for",
-    "portal: login \"%V\" refused: too many failures from %V"
-};
-
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_answer = {
-    "answer", "wrong security answer for",
-    "portal: password reset for \"%V\" refused: too many wrong answers"
-    " from %V"
-};
-
-const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_current
-= {
-    "current", "wrong current password for",
-    "portal: password change for \"%V\" refused: too many failures from %V"
-};
 
 
 /* an Argon2id hash of nothing anybody knows, for unknown logins */
@@ -93,6 +77,27 @@ static ngx_http_portal_sql_t  ngx_http_portal_credentials_begin_sql = {
     5, 0
 };
 
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_login = {
+    "password", "failed login for",
+    "portal: login \"%V\" refused: too many failures from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_answer = {
+    "answer", "wrong security answer for",
+    "portal: password reset for \"%V\" refused: too many wrong answers"
+    " from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+const ngx_http_portal_credentials_kind_t  ngx_http_portal_credentials_current
+= {
+    "current", "wrong current password for",
+    "portal: password change for \"%V\" refused: too many failures from %V",
+    &ngx_http_portal_credentials_begin_sql, 0
+};
+
+
 static ngx_http_portal_sql_t  ngx_http_portal_credentials_granted_sql = {
     "portal_credentials_granted",
     "SELECT portal.credentials_granted($1)",
@@ -106,7 +111,7 @@ ngx_http_portal_credentials_check(ngx_http_request_t *r,
 {
     ngx_http_portal_db_query_t  *q;
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_credentials_begin_sql,
+    q = ngx_http_portal_db_query(r, cr->kind->begin,
                                  ngx_http_portal_credentials_begun);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -114,7 +119,11 @@ ngx_http_portal_credentials_check(ngx_http_request_t *r,
 
     q->data = cr;
 
-    ngx_http_portal_db_param(q, cr->kind->kind, ngx_strlen(cr->kind->kind));
+    if (cr->kind->kind) {
+        ngx_http_portal_db_param(q, cr->kind->kind,
+                                 ngx_strlen(cr->kind->kind));
+    }
+
     ngx_http_portal_db_param(q, (char *) cr->login.data, cr->login.len);
     ngx_http_portal_db_param(q, (char *) r->connection->addr_text.data,
                              r->connection->addr_text.len);
@@ -262,7 +271,20 @@ ngx_http_portal_credentials_post(ngx_http_request_t *r,
 
         cr->epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 6),
                                         PQgetlength(res, 0, 6));
-        cr->validated = (PQgetvalue(res, 0, 7)[0] == 't');
+        if (cr->kind->agent) {
+            len = PQgetlength(res, 0, 7);
+            cr->role.data = ngx_pnalloc(r->pool, len + 1);
+            if (cr->role.data == NULL) {
+                ngx_http_portal_thread_free(job);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_memcpy(cr->role.data, PQgetvalue(res, 0, 7), len + 1);
+            cr->role.len = len;
+
+        } else {
+            cr->validated = (PQgetvalue(res, 0, 7)[0] == 't');
+        }
 
         if (PQgetlength(res, 0, 5) == NGX_HTTP_PORTAL_TEMP_HASH) {
             ngx_memcpy(job->temp_hash, PQgetvalue(res, 0, 5),

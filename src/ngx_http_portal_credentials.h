@@ -2,7 +2,7 @@
 /*
  * Portail Citoyen: the one flow that checks a secret against its Argon2id
  * hash, for logging in, answering the security question, changing the
- * password (and, later, agents' logins): the attempt counted in PostgreSQL
+ * password, and agents' logins: the attempt counted in PostgreSQL
  * before anything is hashed (past the limits it needs a solved captcha),
  * the hash checked on the thread pool (a dummy one for an unknown login,
  * so that every path costs the same), then the caller's next step.
@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_db.h"
 
 
 typedef struct ngx_http_portal_credentials_s  ngx_http_portal_credentials_t;
@@ -29,11 +30,19 @@ typedef ngx_int_t (*ngx_http_portal_credentials_pt)(ngx_http_request_t *r,
     ngx_http_portal_credentials_t *cr);
 
 
-/* what is checked, and how the error log says a failure */
+/*
+ * What is checked, and how the error log says a failure.  begin: the
+ * statement that counts the attempt, with kind as its first parameter
+ * when it is not NULL, then the login, the address, the captcha's id and
+ * answer; its row: verdict, attempt, id, login, hash, temp_hash, epoch,
+ * and the validated flag of a citizen or the role of an agent.
+ */
 typedef struct {
     const char                        *kind;
     const char                        *failed;
     const char                        *blocked;
+    ngx_http_portal_sql_t             *begin;
+    ngx_uint_t                         agent;
 } ngx_http_portal_credentials_kind_t;
 
 /* a password to log in; the security answer; a logged-in password */
@@ -64,6 +73,8 @@ struct ngx_http_portal_credentials_s {
     ngx_str_t                          account;
     uint32_t                           epoch;
     ngx_uint_t                         validated;
+    /* an agent's role */
+    ngx_str_t                          role;
     /* the temporary password was the one typed */
     ngx_uint_t                         temp;
 

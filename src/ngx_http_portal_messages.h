@@ -301,4 +301,66 @@
     " qu’elle sera en cours de traitement."
 
 
+/* the agents' API (/admin/api/) */
+
+#define NGX_HTTP_PORTAL_M_AGENT_UNAUTHENTICATED                              \
+    "Connectez-vous à l’espace des agents."
+#define NGX_HTTP_PORTAL_M_AGENT_ROLE                                         \
+    "Cette action est réservée aux administrateurs."
+#define NGX_HTTP_PORTAL_M_AGENT_PAGE                                         \
+    "Cette page de la liste n’existe pas : reprenez la liste au début."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_UNKNOWN                                  \
+    "Ce paramètre n’est pas accepté à cette adresse."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_TWICE                                    \
+    "Ce paramètre est donné deux fois."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_TEXT                                     \
+    "Ce filtre est trop long ou contient des caractères non acceptés."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_BOOLEAN  "Indiquez true ou false."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_LIMIT                                    \
+    "Indiquez un nombre d’éléments entre 1 et 200."
+#define NGX_HTTP_PORTAL_M_AGENT_ARG_UUID  "Cet identifiant n’est pas valide."
+#define NGX_HTTP_PORTAL_M_AGENT_FILTER  "Cette valeur n’est pas acceptée ici."
+#define NGX_HTTP_PORTAL_M_ACCOUNT_NOT_FOUND  "Ce compte est introuvable."
+#define NGX_HTTP_PORTAL_M_ACCOUNT_VALIDATED                                  \
+    "Ce compte a déjà été validé."
+#define NGX_HTTP_PORTAL_M_AGENT_QUEUE_STATE  "Cet état n’existe pas."
+#define NGX_HTTP_PORTAL_M_AGENT_QUEUE_PROCEDURE                              \
+    "Cette démarche n’existe pas."
+#define NGX_HTTP_PORTAL_M_AGENT_QUEUE_THEME  "Ce thème n’existe pas."
+#define NGX_HTTP_PORTAL_M_AGENT_QUEUE_Q                                      \
+    "Saisissez de 2 à 100 caractères : une référence ou un nom."
+#define NGX_HTTP_PORTAL_M_AGENT_TRANSITION_TO                                \
+    "Indiquez l’état où passe la demande."
+#define NGX_HTTP_PORTAL_M_AGENT_REQUEST_STATE                                \
+    "Cette demande a changé d’état entre-temps : rechargez-la."
+#define NGX_HTTP_PORTAL_M_AGENT_TRANSITION                                   \
+    "Cette demande ne peut pas passer dans cet état depuis son état actuel."
+#define NGX_HTTP_PORTAL_M_AGENT_MOTIVE                                       \
+    "Indiquez le motif (2000 caractères au plus)."
+#define NGX_HTTP_PORTAL_M_AGENT_STATE_TEXT  "Indiquez l’état que vous voyiez."
+#define NGX_HTTP_PORTAL_M_AGENT_MESSAGE_TEXT                                 \
+    "Le message ne peut dépasser 5000 caractères."
+#define NGX_HTTP_PORTAL_M_MESSAGE_KIND                                       \
+    "Choisissez information ou décision."
+#define NGX_HTTP_PORTAL_M_MESSAGE_BODY                                       \
+    "Écrivez le message (5000 caractères au plus)."
+#define NGX_HTTP_PORTAL_M_MESSAGE_SEND_AT                                    \
+    "Indiquez une date et une heure ISO 8601 (2026-03-12T09:00:00+01:00),"   \
+    " dans l’année qui vient ; une décision part tout de suite."
+#define NGX_HTTP_PORTAL_M_MESSAGE_NOT_FOUND  "Ce message est introuvable."
+#define NGX_HTTP_PORTAL_M_MESSAGE_SENT                                       \
+    "Ce message est déjà parti ou annulé : il ne peut plus l’être."
+#define NGX_HTTP_PORTAL_M_LETTER_NOT_FOUND  "Ce courrier est introuvable."
+#define NGX_HTTP_PORTAL_M_LETTER_PRINTED  "Ce courrier est déjà imprimé."
+#define NGX_HTTP_PORTAL_M_CALL_NOT_FOUND  "Cet appel est introuvable."
+#define NGX_HTTP_PORTAL_M_CALL_DONE  "Cet appel a déjà été passé."
+#define NGX_HTTP_PORTAL_M_CALL_NOTE                                          \
+    "La note ne peut dépasser 500 caractères."
+#define NGX_HTTP_PORTAL_M_MAIL_NOT_FOUND  "Ce courriel est introuvable."
+#define NGX_HTTP_PORTAL_M_OUTBOX_STATE                                       \
+    "Seul un courriel en échec peut être renvoyé."
+#define NGX_HTTP_PORTAL_M_OUTBOX_FILTER                                      \
+    "Choisissez failed, pending ou sent."
+
+
 #endif /* _NGX_HTTP_PORTAL_MESSAGES_H_INCLUDED_ */

@@ -16,6 +16,10 @@
 
 #include "ngx_http_portal_module.h"
 #include "ngx_http_portal_account.h"
+#include "ngx_http_portal_agent_account.h"
+#include "ngx_http_portal_agent_audit.h"
+#include "ngx_http_portal_agent_message.h"
+#include "ngx_http_portal_agent_request.h"
 #include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_catalog.h"
@@ -122,16 +126,28 @@ static ngx_http_portal_handler_pt  ngx_http_portal_citizen_phases[] = {
 };
 
 
-/* the agents' API: its back-office comes with the agents */
+/*
+ * The agents' API: the captcha's and the session's routes are the
+ * citizens' (an agent's statements, cookies and answer, as the location's
+ * portal_api says: past the failure limits a log-in needs a captcha
+ * there too), then the back-office's.
+ */
 
 static ngx_http_portal_route_t  *ngx_http_portal_agent_routes[] = {
     ngx_http_portal_health_routes,
+    ngx_http_portal_captcha_routes,
+    ngx_http_portal_session_routes,
+    ngx_http_portal_agent_account_routes,
+    ngx_http_portal_agent_request_routes,
+    ngx_http_portal_agent_message_routes,
+    ngx_http_portal_agent_audit_routes,
     NULL
 };
 
 static ngx_http_portal_handler_pt  ngx_http_portal_agent_phases[] = {
     ngx_http_portal_cookie_phase,
     ngx_http_portal_json_phase,
+    ngx_http_portal_session_phase,
     NULL
 };
 

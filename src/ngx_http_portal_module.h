@@ -145,6 +145,11 @@ typedef struct {
     /* from PostgreSQL, once checked */
     ngx_str_t                   login;
     ngx_uint_t                  validated;
+
+    /* an agent's: its role, its name, its themes (JSON text) */
+    ngx_str_t                   role;
+    ngx_str_t                   name;
+    ngx_str_t                   themes;
 } ngx_http_portal_session_t;
 
 
@@ -162,7 +167,10 @@ struct ngx_http_portal_ctx_s {
     /* the parsed body of a JSON request */
     json_t                     *json;
 
-    /* the citizen's session: has_session once read, checked once auth */
+    /*
+     * the citizen's session (the agent's, in the agents' API): has_session
+     * once read, checked once auth
+     */
     ngx_http_portal_session_t   session;
     unsigned                    has_session:1;
     unsigned                    auth:1;

@@ -30,7 +30,7 @@ ngx_int_t
 ngx_http_portal_resource_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_str_t   params[NGX_HTTP_PORTAL_MAX_PARAMS + 1];
+    ngx_str_t   params[NGX_HTTP_PORTAL_MAX_PARAMS + 2];
     ngx_uint_t  i, n;
 
     n = 0;
@@ -43,6 +43,10 @@ ngx_http_portal_resource_handler(ngx_http_request_t *r,
 
     for (i = 0; i < ctx->nparams; i++) {
         params[n++] = ctx->params[i];
+    }
+
+    if (ctx->route->access == NGX_HTTP_PORTAL_AGENT) {
+        params[n++] = r->connection->addr_text;
     }
 
     return ngx_http_portal_resource_run(r,
@@ -110,6 +114,14 @@ ngx_http_portal_resource_ids(ngx_http_portal_db_query_t *q,
     for (i = 0; i < ctx->nparams; i++) {
         ngx_http_portal_db_param(q, (char *) ctx->params[i].data,
                                  ctx->params[i].len);
+    }
+
+    /* an agent's reads and actions are audited with where they came from */
+
+    if (ctx->route->access == NGX_HTTP_PORTAL_AGENT) {
+        ngx_http_portal_db_param(q, (char *) q->request->connection
+                                                 ->addr_text.data,
+                                 q->request->connection->addr_text.len);
     }
 }
 

@@ -72,14 +72,15 @@ void ngx_http_portal_resource_next(ngx_http_request_t *r,
 
 /*
  * The handler of a route whose data is a resource: its parameters are the
- * session's account (when the route needs one), then the path's ids.
+ * session's account (when the route needs one), then the path's ids, then
+ * for an agent's route the client's address (for the audit log).
  */
 ngx_int_t ngx_http_portal_resource_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
 /*
  * Parameters of a route's statement: the session's account, then the path's
- * ids.
+ * ids, then for an agent's route the client's address.
  */
 void ngx_http_portal_resource_ids(ngx_http_portal_db_query_t *q,
     ngx_http_portal_ctx_t *ctx);

@@ -39,6 +39,7 @@
 #define NGX_HTTP_PORTAL_VALIDATED    2   /* ... of a validated account */
 #define NGX_HTTP_PORTAL_RESET        3   /* ... or of a temporary password */
 #define NGX_HTTP_PORTAL_ANYONE       4   /* anybody; a session sent: checked */
+#define NGX_HTTP_PORTAL_AGENT        5   /* an agent's checked session */
 
 
 /* an answer of the error envelope */

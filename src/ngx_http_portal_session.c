@@ -8,7 +8,10 @@
  *
  * A route that needs a citizen has its session checked here, in
  * PostgreSQL, on every request: the cookie's epoch must still be the
- * account's (a password change or a log-out moves it on).
+ * account's (a password change or a log-out moves it on).  The agents'
+ * API has the same routes and the same check, with the agent's statements
+ * and answer (_agent_session.c): ngx_http_portal_session_kind() tells
+ * which by the location's portal_api.
  */
 
 
@@ -17,6 +20,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_agent_session.h"
 #include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_check.h"
 #include "ngx_http_portal_cookie.h"
@@ -36,6 +40,14 @@ typedef struct {
 } ngx_http_portal_login_input_t;
 
 
+static const ngx_http_portal_session_kind_t *ngx_http_portal_session_kind(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_portal_citizen_read(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res);
+static json_t *ngx_http_portal_citizen_json(ngx_http_portal_ctx_t *ctx,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_portal_session_read(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res);
 static ngx_int_t ngx_http_portal_session_check(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_handler_pt next);
 static void ngx_http_portal_session_checked(ngx_http_portal_db_query_t *q,
@@ -115,6 +127,18 @@ static ngx_http_portal_sql_t  ngx_http_portal_session_open_sql = {
 };
 
 
+static const ngx_http_portal_session_kind_t  ngx_http_portal_citizen_session
+= {
+    &ngx_http_portal_session_check_sql,
+    &ngx_http_portal_session_end_sql,
+    &ngx_http_portal_session_open_sql,
+    &ngx_http_portal_credentials_login,
+    ngx_http_portal_citizen_read,
+    0,
+    ngx_http_portal_citizen_json
+};
+
+
 ngx_http_variable_t  ngx_http_portal_session_variables[] = {
 
     { ngx_string("portal_login"), NULL,
@@ -140,12 +164,26 @@ ngx_http_portal_session_phase(ngx_http_request_t *r,
         && ngx_http_portal_cookie_session(r, ctx) != NGX_OK)
     {
         return ngx_http_portal_response_error(r, NGX_HTTP_UNAUTHORIZED,
-                                       "unauthenticated",
-                                       NGX_HTTP_PORTAL_M_UNAUTHENTICATED);
+                                   "unauthenticated",
+                                   (ctx->route->access == NGX_HTTP_PORTAL_AGENT)
+                                   ? NGX_HTTP_PORTAL_M_AGENT_UNAUTHENTICATED
+                                   : NGX_HTTP_PORTAL_M_UNAUTHENTICATED);
     }
 
     return ngx_http_portal_session_check(r, ctx,
                                          ngx_http_portal_session_access);
+}
+
+
+static const ngx_http_portal_session_kind_t *
+ngx_http_portal_session_kind(ngx_http_request_t *r)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    return (plcf->api == NGX_HTTP_PORTAL_API_AGENT)
+           ? &ngx_http_portal_agent_session : &ngx_http_portal_citizen_session;
 }
 
 
@@ -155,7 +193,16 @@ static ngx_int_t
 ngx_http_portal_session_access(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    if (!ctx->auth) {
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    /* an agent's session opens agents' routes only, and the reverse */
+
+    if (!ctx->auth
+        || ((plcf->api == NGX_HTTP_PORTAL_API_AGENT)
+            != (ctx->route->access == NGX_HTTP_PORTAL_AGENT)))
+    {
         return ngx_http_portal_response_error(r, NGX_HTTP_UNAUTHORIZED,
                                               "unauthenticated",
                                               NGX_HTTP_PORTAL_M_SESSION_OVER);
@@ -201,7 +248,7 @@ ngx_http_portal_session_check(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_session_check_sql,
+    q = ngx_http_portal_db_query(r, ngx_http_portal_session_kind(r)->check,
                                  ngx_http_portal_session_checked);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -222,7 +269,6 @@ static void
 ngx_http_portal_session_checked(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    size_t                       len;
     ngx_http_request_t          *r;
     ngx_http_portal_ctx_t       *ctx;
     ngx_http_portal_handler_pt   next;
@@ -250,21 +296,60 @@ ngx_http_portal_session_checked(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    len = PQgetlength(res, 0, 0);
-
-    ctx->session.login.data = ngx_pnalloc(r->pool, len + 1);
-    if (ctx->session.login.data == NULL) {
+    if (ngx_http_portal_session_read(r, ctx, res) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_memcpy(ctx->session.login.data, PQgetvalue(res, 0, 0), len + 1);
-    ctx->session.login.len = len;
-
-    ctx->session.validated = (PQgetvalue(res, 0, 1)[0] == 't');
     ctx->auth = 1;
 
     ngx_http_finalize_request(r, next(r, ctx));
+}
+
+
+/* a row of the check: the login, then what the kind reads */
+
+static ngx_int_t
+ngx_http_portal_session_read(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res)
+{
+    if (ngx_http_portal_session_value(r, res, 0, &ctx->session.login)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_portal_session_kind(r)->read(r, ctx, res);
+}
+
+
+ngx_int_t
+ngx_http_portal_session_value(ngx_http_request_t *r, PGresult *res,
+    int column, ngx_str_t *value)
+{
+    size_t  len;
+
+    len = PQgetlength(res, 0, column);
+
+    value->data = ngx_pnalloc(r->pool, len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, PQgetvalue(res, 0, column), len + 1);
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_portal_citizen_read(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res)
+{
+    ctx->session.validated = (PQgetvalue(res, 0, 1)[0] == 't');
+
+    return NGX_OK;
 }
 
 
@@ -276,18 +361,28 @@ ngx_http_portal_session_reply(ngx_http_request_t *r,
 }
 
 
-/* {"authenticated", "login", "validated", "csrf_token", ...} */
-
 static ngx_int_t
 ngx_http_portal_session_send(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    json_t     *json;
     ngx_str_t   token;
 
     if (ngx_http_portal_cookie_csrf_token(r, ctx, &token) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ngx_http_portal_response_json(r, NGX_HTTP_OK,
+                              ngx_http_portal_session_kind(r)->json(ctx,
+                                                                    &token));
+}
+
+
+/* {"authenticated", "login", "validated", "csrf_token", ...} */
+
+static json_t *
+ngx_http_portal_citizen_json(ngx_http_portal_ctx_t *ctx, ngx_str_t *token)
+{
+    json_t  *json;
 
     if (ctx->auth) {
         json = json_pack("{s:b, s:s%, s:b, s:s, s:b}",
@@ -295,7 +390,7 @@ ngx_http_portal_session_send(ngx_http_request_t *r,
                          "login", ctx->session.login.data,
                          ctx->session.login.len,
                          "validated", (int) ctx->session.validated,
-                         "csrf_token", token.data,
+                         "csrf_token", token->data,
                          "password_change_required",
                          (ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET)
                          != 0);
@@ -303,10 +398,10 @@ ngx_http_portal_session_send(ngx_http_request_t *r,
     } else {
         json = json_pack("{s:b, s:n, s:n, s:s}",
                          "authenticated", 0, "login", "validated",
-                         "csrf_token", token.data);
+                         "csrf_token", token->data);
     }
 
-    return ngx_http_portal_response_json(r, NGX_HTTP_OK, json);
+    return json;
 }
 
 
@@ -362,7 +457,7 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_session_end_sql,
+    q = ngx_http_portal_db_query(r, ngx_http_portal_session_kind(r)->end,
                                  ngx_http_portal_session_ended);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -428,7 +523,7 @@ ngx_http_portal_session_create_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    cr->kind = &ngx_http_portal_credentials_login;
+    cr->kind = ngx_http_portal_session_kind(r)->credentials;
     cr->login = in->login;
     cr->secret = in->password;
     cr->captcha_id = in->captcha_id;
@@ -454,8 +549,9 @@ ngx_http_portal_session_granted(ngx_http_request_t *r,
     ctx->session.flags = cr->temp ? NGX_HTTP_PORTAL_SESSION_RESET : 0;
     ctx->session.login = cr->account;
     ctx->session.validated = cr->validated;
+    ctx->session.role = cr->role;
 
-    q = ngx_http_portal_db_query(r, &ngx_http_portal_session_open_sql,
+    q = ngx_http_portal_db_query(r, ngx_http_portal_session_kind(r)->open,
                                  ngx_http_portal_session_opened);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -478,6 +574,14 @@ ngx_http_portal_session_opened(ngx_http_portal_db_query_t *q,
     ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
 
     if (ngx_http_portal_db_rows(q, status, res, 0) != NGX_OK) {
+        return;
+    }
+
+    if (ngx_http_portal_session_kind(r)->open_reads
+        && (PQntuples(res) != 1
+            || ngx_http_portal_session_read(r, ctx, res) != NGX_OK))
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 

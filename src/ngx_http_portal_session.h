@@ -1,8 +1,8 @@
 
 /*
- * Portail Citoyen: the citizen's session: the access phase of the routes
- * (the session checked against PostgreSQL), the session routes (log in,
- * who am I, log out) and $portal_login.
+ * Portail Citoyen: the citizen's session, and the agent's: the access
+ * phase of the routes (the session checked against PostgreSQL), the
+ * session routes (log in, who am I, log out) and $portal_login.
  */
 
 
@@ -15,17 +15,53 @@
 #include <ngx_http.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_credentials.h"
+#include "ngx_http_portal_db.h"
 #include "ngx_http_portal_router.h"
 
 
+/*
+ * Whose session: a citizen's (the citizens' API) or an agent's (the
+ * agents' API, _agent_session.c).  The routes, the cookie (_cookie.c
+ * names and keys it by API), the check on every request and the log-in
+ * through _credentials.c are the same; what differs is here.
+ */
+typedef struct {
+    /* ($1 id, $2 epoch): one row, login first, while the cookie opens */
+    ngx_http_portal_sql_t                     *check;
+    /* ($1 id, $2 epoch): log out, the epoch moves on */
+    ngx_http_portal_sql_t                     *end;
+    /* ($1 id): after the right password */
+    ngx_http_portal_sql_t                     *open;
+    const ngx_http_portal_credentials_kind_t  *credentials;
+
+    /* the columns after the login of check's row into ctx->session */
+    ngx_int_t                                (*read)(ngx_http_request_t *r,
+                                                   ngx_http_portal_ctx_t *ctx,
+                                                   PGresult *res);
+    /* open's row is read as check's */
+    ngx_uint_t                                 open_reads;
+
+    /* GET session's answer, with the anti-CSRF token; NULL: no memory */
+    json_t                                  *(*json)(
+                                                   ngx_http_portal_ctx_t *ctx,
+                                                   ngx_str_t *token);
+} ngx_http_portal_session_kind_t;
+
+
+/* log in, who am I, log out: in both APIs */
 extern ngx_http_portal_route_t  ngx_http_portal_session_routes[];
+
+/* a column of a row, copied into the request's pool */
+ngx_int_t ngx_http_portal_session_value(ngx_http_request_t *r,
+    PGresult *res, int column, ngx_str_t *value);
 
 
 /*
- * The phase: for a route that needs a citizen, the session checked in
- * PostgreSQL (its epoch still the account's), then what the route allows:
- * 401 without a session, 403 for a temporary password's session or an
- * account not validated yet.
+ * The phase: for a route that needs a citizen or an agent, the session
+ * checked in PostgreSQL (its epoch still the account's or the agent's),
+ * then what the route allows: 401 without a session, 403 for a temporary
+ * password's session or an account not validated yet.
  */
 ngx_int_t ngx_http_portal_session_phase(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);

@@ -388,7 +388,7 @@ is(agent_json('agent_call_done', $civil, $call->{id}, undef), undef,
         agent_request_document
         agent_message_send agent_message_cancel agent_letters agent_letter
         agent_letter_printed agent_calls agent_call_done agent_outbox
-        agent_outbox_retry);
+        agent_outbox_retry agent_at agent_audit);
     my %granted = map { $_->[0] => 1 } q1(
         "SELECT p.proname FROM pg_proc p WHERE p.pronamespace ="
         . " 'portal'::regnamespace AND has_function_privilege('portal',"

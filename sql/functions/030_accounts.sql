@@ -237,7 +237,9 @@ END
 $$;
 
 
--- The agents' API calls this; tests may call it directly.
+-- Tests and operators call this (psql, as the owner); the agents' API
+-- validates with agent_account_validate() (110), audited.  Not granted
+-- to portal (900_grants.sql).
 CREATE FUNCTION portal.validate_account(p_id uuid, p_url text DEFAULT '')
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER

@@ -107,15 +107,30 @@ AS $$
     SELECT coalesce(p_procedure = ANY (portal.agent_procedures(a)), true)
 $$;
 
--- The audit log: who read or did what on a citizen's file, and when.
+-- The audit log: who read or did what on a citizen's file, when, and
+-- from where (the address portal.agent_at() set for this transaction:
+-- sql/012_audit_address.sql).
 CREATE FUNCTION portal.audit(p_agent uuid, p_action text, p_account uuid,
                              p_request uuid, p_detail jsonb DEFAULT NULL)
 RETURNS void
 LANGUAGE sql
 AS $$
     INSERT INTO portal.audit_log (agent_id, action, account_id, request_id,
-                                  detail)
-    VALUES (p_agent, p_action, p_account, p_request, p_detail)
+                                  detail, client_addr)
+    VALUES (p_agent, p_action, p_account, p_request, p_detail,
+            nullif(current_setting('portal.agent_addr', true), '')::inet)
+$$;
+
+-- The same for what an agent did with a message (a letter printed, a
+-- call made): the message's request and account.
+CREATE FUNCTION portal.audit_message(p_agent uuid, p_action text,
+                                     p_message uuid, p_detail jsonb)
+RETURNS void
+LANGUAGE sql
+AS $$
+    SELECT portal.audit(p_agent, p_action, q.account_id, q.id, p_detail)
+      FROM portal.messages g JOIN portal.requests q ON q.id = g.request_id
+     WHERE g.id = p_message
 $$;
 
 CREATE FUNCTION portal.agent_json(a portal.agents)

@@ -49,6 +49,7 @@
 --     the new state, the motive and p_message), in one transaction.
 --     p_from: the state the agent saw (NULL: not checked); with it, of
 --     two agents acting at once on what they both saw, exactly one wins.
+--     Writes the audit row "request_transition" {from, to}.
 -- agent_request_document(p_agent uuid, p_request uuid, p_document uuid,
 --                p_first integer DEFAULT 0, p_count integer DEFAULT NULL)
 --     -> TABLE (n integer, data bytea, content_type text, filename text,
@@ -411,6 +412,9 @@ BEGIN
     INSERT INTO portal.request_events (request_id, from_state, to_state,
                                        actor, agent_id, motive)
     VALUES (r.id, r.state, p_to, 'agent', a.id, motive);
+
+    PERFORM portal.audit(a.id, 'request_transition', r.account_id, r.id,
+                         jsonb_build_object('from', r.state, 'to', p_to));
 
     UPDATE portal.requests SET state = p_to, updated_at = now()
      WHERE id = r.id

@@ -28,7 +28,8 @@
 --     POST requests/{id}/messages {"kind", "body", "motive"?,
 --     "send_at"?}: kind information (may be scheduled: p_send_at within
 --     a year; NULL or past: now) or decision (now, with an optional
---     motive).  NULL: no such request for this agent.
+--     motive).  NULL: no such request for this agent.  Writes the audit
+--     row "message_send" {message, kind}.
 -- agent_message_cancel(p_agent uuid, p_id uuid) -> message | NULL
 --     DELETE messages/{id}: a scheduled message that has not gone; its
 --     mail, letter or call goes with it.
@@ -43,7 +44,8 @@
 --     one letter as the list gives it, with what a printed page needs:
 --     date_text ("12 mars 2026"), recipient_lines: [...]
 -- agent_letter_printed(p_agent uuid, p_id uuid) -> json | NULL
---     POST letters/{id}/printed: agent_letter()'s JSON, printed.
+--     POST letters/{id}/printed: agent_letter()'s JSON, printed; the
+--     audit row "letter_printed" {letter}.
 -- agent_calls(p_agent uuid, p_done boolean, p_page text, p_limit integer)
 --     -> json
 --     GET calls: p_done false (or NULL): those due and not made, oldest
@@ -52,7 +54,8 @@
 --       name, phone, subject, body, request: {id, reference},
 --       message_id, cursor}]
 -- agent_call_done(p_agent uuid, p_id uuid, p_note text) -> json | NULL
---     POST calls/{id}/done {"note"?}: the call as listed, made.
+--     POST calls/{id}/done {"note"?}: the call as listed, made; the
+--     audit row "call_done" {call}.
 -- agent_outbox(p_agent uuid, p_state text, p_page text, p_limit integer)
 --     -> json    (admin)
 --     GET outbox?state=failed (or pending, sent): newest first
@@ -128,6 +131,9 @@ BEGIN
                                           .channel);
     m := portal.agent_notify(r, a.id, p_kind, mail.subject, mail.body,
                              p_url, p_send_at);
+
+    PERFORM portal.audit(a.id, 'message_send', r.account_id, r.id,
+                         jsonb_build_object('message', m.id, 'kind', p_kind));
 
     RETURN portal.agent_message_json(m)::json;
 END
@@ -334,6 +340,9 @@ BEGIN
      WHERE id = l.id
     RETURNING * INTO l;
 
+    PERFORM portal.audit_message(a.id, 'letter_printed', l.message_id,
+                                 jsonb_build_object('letter', l.id));
+
     RETURN portal.agent_letter_full(l);
 END
 $$;
@@ -424,6 +433,9 @@ BEGIN
        SET done_at = now(), done_by = a.id, note = portal.trimmed(p_note)
      WHERE id = c.id
     RETURNING * INTO c;
+
+    PERFORM portal.audit_message(a.id, 'call_done', c.message_id,
+                                 jsonb_build_object('call', c.id));
 
     RETURN portal.call_json(c)::json;
 END

@@ -18,3 +18,8 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- portal.validate_account() is the tests' and operators' (psql, as the
+-- owner): the agents' API validates with agent_account_validate(), which
+-- checks the agent and writes the audit log.
+REVOKE EXECUTE ON FUNCTION portal.validate_account(uuid, text) FROM portal;

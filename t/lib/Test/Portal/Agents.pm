@@ -22,11 +22,19 @@ use Test::Portal::Requests;
 
 use Encode ();
 use JSON::PP ();
+use Test::More ();
+use Test::Portal::Citizen ();
 
 our @EXPORT = qw(
     q1 decoded value agent_sql agent_call agent_json submitted_request
-    anonymous_request $URL $AGENT_HASH %VOIRIE outcome_text
+    anonymous_request $URL $AGENT_HASH $AGENT_PASSWORD %VOIRIE outcome_text
+    $ADMIN_API agent_client agent_login
 );
+
+# The agents' API as the tests configure it, and the password whose hash
+# is $AGENT_HASH (the citizens' $PASSWORD of Test::Portal::Citizen).
+our $ADMIN_API = 'location /admin/api/ { portal_api agent; }';
+our $AGENT_PASSWORD = 'Un mot de passe assez long';
 
 our $URL = 'https://mairie.example/';
 
@@ -84,6 +92,30 @@ sub outcome_text {
     my ($r) = @_;
     return $r->{ok} ? "it went through: " . substr($r->{out}, 0, 300)
                     : "$r->{err}";
+}
+
+# A browser of the back-office: GET /admin/api/session for the agents'
+# anti-CSRF cookie and token; then as Test::Portal::Citizen's client.
+sub agent_client {
+    my $self = bless { jar => {}, token => '', prefix => '/admin/api/' },
+                     'Test::Portal::Citizen::Client';
+    my $res = $self->call(GET => 'session');
+    $self->{token} = ($res->{json} // {})->{csrf_token} // '';
+    Test::More::diag("GET /admin/api/session gave no token: "
+                     . ($res->{status} // 'none') . ' ' . ($res->{body} // ''))
+        unless length $self->{token};
+    return $self;
+}
+
+# An agent's client logged in over HTTP (its password: $AGENT_PASSWORD
+# unless told); dies when the log-in fails.
+sub agent_login {
+    my ($login, $password) = @_;
+    my $c = agent_client();
+    my $res = $c->login($login, $password // $AGENT_PASSWORD);
+    die "agent log-in of $login: $res->{status} $res->{body}\n"
+        unless $res->{status} == 200;
+    return $c;
 }
 
 # An agent as `make agent` makes it; its id.

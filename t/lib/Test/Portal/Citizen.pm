@@ -349,7 +349,8 @@ package Test::Portal::Citizen::Client;
 
 use Test::Portal;
 
-# A request to /api/$path with the client's cookies and anti-CSRF token.
+# A request to /api/$path (the client's prefix: /admin/api/ for an agent's)
+# with the client's cookies and anti-CSRF token.
 # $data: Perl data sent as JSON (undef: no body).  Options: raw (a body
 # sent as is), type (Content-Type), no_csrf, token (another one), cookie
 # (a Cookie header instead of the jar's), headers (more), keep (do not
@@ -380,7 +381,8 @@ sub start {
         push @h, 'Content-Type' => $o{type} // 'application/json';
     }
     push @h, @{ $o{headers} || [] };
-    return http_start($method, "/api/$path", headers => \@h, body => $body,
+    my $prefix = $self->{prefix} // '/api/';
+    return http_start($method, "$prefix$path", headers => \@h, body => $body,
                       (defined $o{timeout} ? (timeout => $o{timeout}) : ()));
 }
 
@@ -418,8 +420,8 @@ sub token { $_[0]{token} }
 # Another browser tab with the same cookies, or another browser with a copy.
 sub clone {
     my ($self) = @_;
-    return bless { jar => { %{ $self->{jar} } }, token => $self->{token} },
-                 ref $self;
+    return bless { jar => { %{ $self->{jar} } }, token => $self->{token},
+                   prefix => $self->{prefix} }, ref $self;
 }
 
 sub login {
