@@ -172,6 +172,7 @@
 
     function section(id, titre) {
         var s = creer('section', 'bloc');
+        s.id = id;
         var h = creer('h2', null, titre);
         h.id = id + '-titre';
         h.tabIndex = -1;
