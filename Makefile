@@ -4,7 +4,8 @@
 #               and nginx on http://127.0.0.1:8080 (rerun: rebuild, reload)
 #   make test   the same setup, then the whole test suite
 #
-# and: make stop, make build, make bench, make clean, and make test-fresh
+# and: make stop, make build, make bench, make clean, make agent (an
+# agent of the back-office) and make test-fresh
 # (make run and make test on a minimal Debian 12 root: ci/test-fresh).
 
 SHELL      := /bin/bash
@@ -24,7 +25,7 @@ CC_OPT     := -g -O2 -fstack-protector-strong -Wformat \
 ASAN_OPT   := -g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address \
               -Wall -Wextra -Werror
 
-.PHONY: all build asan deps deps-test run stop db test test-unit \
+.PHONY: all build asan deps deps-test run stop db test test-unit agent \
         test-asan test-browser test-fresh bench clean
 
 all: build
@@ -62,6 +63,26 @@ $(ASAN_MOD): build/asan/objs/Makefile $(SOURCES)
 	$(MAKE) -s -C build/asan -f objs/Makefile modules
 	ci/check-symbols build/asan/objs/ngx_http_portal_module.so
 	cp build/asan/objs/ngx_http_portal_module.so $@.tmp && mv -f $@.tmp $@
+
+# An agent of the back-office, made or updated (see README, "Agents"):
+#   make agent LOGIN=... ROLE=admin|instructeur PASSWORD=... [NAME=...]
+#              [THEMES=slug,slug]
+# PASSWORD reaches the tool in its environment only (never in a command
+# line that ps shows); without it the tool reads it from the terminal.
+AGENT_TOOL := build/portal-agent
+
+$(AGENT_TOOL): tools/portal-agent.c src/ngx_http_portal_argon2.h
+	mkdir -p build
+	$(CC) -O2 -Wall -Wextra -Werror -I$$(pg_config --includedir) \
+	    -o $@ tools/portal-agent.c -L$$(pg_config --libdir) -lpq -lsodium
+
+agent: deps $(AGENT_TOOL) db
+	@test -n "$(LOGIN)" && test -n "$(ROLE)" || { echo "usage: make agent" \
+	    "LOGIN=<login> ROLE=<admin|instructeur> PASSWORD=<password>" \
+	    "[NAME=<name>] [THEMES=<slug,slug>]" >&2; exit 2; }
+	@PORTAL_AGENT_PASSWORD="$${PASSWORD-}" \
+	    PORTAL_AGENT_DB="host=$(TOP)/var/pg/run dbname=portal user=postgres" \
+	    $(AGENT_TOOL) "$$LOGIN" "$$ROLE" "$${NAME-}" "$${THEMES-}"
 
 # var/: PostgreSQL, logs, mail, nginx's temporary files, the cookie key.
 var/secret.key:
@@ -103,7 +124,7 @@ stop:
 
 # The fuzzer, the suite against the module and against its ASan build,
 # then the browser tests: ci/test.
-test: deps-test build asan run
+test: deps-test build asan $(AGENT_TOOL) run
 	ci/test
 
 # The browser tests drive the server of make run; its captchas answer

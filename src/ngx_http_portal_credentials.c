@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
+#include "ngx_http_portal_argon2.h"
 #include "ngx_http_portal_captcha.h"
 #include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_credentials.h"
@@ -458,8 +459,8 @@ ngx_int_t
 ngx_http_portal_credentials_hash(const char *secret, char *out)
 {
     if (crypto_pwhash_str(out, secret, ngx_strlen(secret),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
+                          NGX_HTTP_PORTAL_ARGON2_OPSLIMIT,
+                          NGX_HTTP_PORTAL_ARGON2_MEMLIMIT)
         != 0)
     {
         return NGX_ERROR;

@@ -19,7 +19,8 @@
 // with a method it does not take, 405 `method_not_allowed` with an Allow
 // header naming the documented methods; both in the error envelope.
 // Agent lines (/admin/api/) are checked where the description gives the
-// path an /admin/api server, and counted as skipped otherwise.
+// path an /admin/api server, or writes it whole (/admin/api/...), and
+// counted as skipped otherwise.
 //
 // Prints the answers checked per operation, then every mismatch with the
 // test file it came from; exits 1 on any mismatch.
@@ -188,9 +189,13 @@ function errorsText(errors) {
 
 const routes = [];          // { api, template, re, item }
 
-for (const [template, item] of Object.entries(spec.paths ?? {})) {
-    const servers = (item.servers ?? spec.servers ?? [{ url: '/' }])
-        .map((s) => s.url.replace(/\/?$/, '/'));
+for (const [whole, item] of Object.entries(spec.paths ?? {})) {
+    // an agent's route of its own is written whole, under the server "/"
+    const agentOnly = whole.startsWith('/admin/api/');
+    const template = agentOnly ? whole.slice('/admin/api'.length) : whole;
+    const servers = agentOnly ? ['/admin/api/']
+        : (item.servers ?? spec.servers ?? [{ url: '/' }])
+            .map((s) => s.url.replace(/\/?$/, '/'));
     // {name}: what the router takes for an id, 1 to 64 of [A-Za-z0-9_-]
     const source = template.replace(/^\//, '').split(/(\{[^}]+\})/)
         .map((part) => part.startsWith('{') ? '[A-Za-z0-9_-]{1,64}'
