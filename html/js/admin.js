@@ -45,6 +45,7 @@
     };
 
     var GENRES = {
+        acknowledgement: 'accusé de réception',
         information: 'information',
         decision: 'décision'
     };

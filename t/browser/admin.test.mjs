@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import {
     BASE_URL, CSP, url, launch, waitReady, runAxe, formatViolations,
     screenshotPath, fakeApi, BUREAU, TELEPHONE, sansDebordement, focus,
-    psql, uniqueLetters, ClientApi, creerCompteApi, waitForMail,
+    psql, uniqueLetters, ClientApi, creerCompteApi, waitForMail, captchaAnswer,
+    adresseDesTests,
 } from './lib.mjs';
 
 const PAGES = [
@@ -639,6 +640,83 @@ function majuscule(s) {
 }
 
 describe('an agent and a citizen, against the real API', () => {
+    let debut = null;
+
+    before(() => {
+        debut = psql('SELECT now()');
+    });
+
+    // The failures this run made from the tests' address, taken back so that
+    // reruns within 15 minutes do not meet the address's limit.
+    after(() => {
+        if (debut) {
+            psql('DELETE FROM portal.auth_failures WHERE scope = \'addr\' '
+                 + `AND key = '${adresseDesTests()}' AND at >= '${debut}'`);
+        }
+    });
+
+    test('past 5 failed logins the agents\' login box asks for the captcha, as the '
+         + 'citizens\' does, and logs in with it', { timeout: 120000 }, async () => {
+        const login = `agent.${uniqueLetters(8)}`;
+        psql(`SELECT portal.agent_upsert('${login}', 'admin', '${AGENT_HASH}', `
+             + '\'Alice Durand\', NULL)');
+        const api = new ClientApi('/admin/api/');
+        for (let i = 0; i < 5; i++) {
+            const r = await api.appel('POST', 'session', { login, password: `pas le bon ${i}` });
+            assert.equal(r.status, 401, JSON.stringify(r.data));
+        }
+        const { context, page, erreurs } = await ouvrir({ viewport: TELEPHONE });
+        try {
+            await page.goto(url('/admin/'));
+            await waitReady(page);
+            await page.locator('#identifiant').fill(login);
+            await page.locator('#mot-de-passe').fill(AGENT_PASSWORD);
+            await page.locator('#mot-de-passe').press('Enter');
+            await page.waitForFunction(() => {
+                const img = document.querySelector('#connexion-captcha-image');
+                return img && img.getAttribute('data-captcha-id') && img.complete
+                       && img.naturalWidth > 0 && !img.closest('[hidden]');
+            }, null, { timeout: 30000 });
+            assert.equal(await focus(page), 'connexion-captcha-reponse');
+            await messageFinal(page, '#connexion-message', /recopiez le texte de l’image/);
+            const id = await page.locator('#connexion-captcha-image')
+                .getAttribute('data-captcha-id');
+            assert.match(await page.locator('#connexion-captcha-image').getAttribute('src'),
+                         /\/admin\/api\/captcha\/[0-9a-f-]{36}\.png$/);
+            await sansViolation(page, '/admin/ asking for the captcha');
+            await sansDepasser(page, '/admin/ asking for the captcha');
+            await page.screenshot({ path: screenshotPath('agents-cryptogramme-mobile.png'),
+                                    fullPage: true });
+            await page.keyboard.type(captchaAnswer(id));
+            await page.keyboard.press('Enter');
+            await page.waitForFunction(() => document.activeElement
+                                       && document.activeElement.id === 'mon-espace-titre');
+            assert.equal(await page.locator('[data-role]').textContent(), 'administrateur');
+            const nav = page.getByRole('navigation', { name: 'Navigation de l’espace agents' });
+            await nav.getByRole('link', { name: 'Courriels en échec' }).waitFor();
+            await nav.getByRole('link', { name: 'Journal' }).waitFor();
+
+            // The admin's pages read the real API: a list or its empty
+            // sentence, never an error.
+            for (const [chemin, zone, nom] of [
+                ['/admin/courriels.html', '#courriels-message', 'agents-reel-courriels'],
+                ['/admin/journal.html', '#journal-message', 'agents-reel-journal']]) {
+                await page.goto(url(chemin));
+                await waitReady(page);
+                await contenuPret(page);
+                await messageFinal(page, zone, /affiché|Aucun|vide/);
+                assert.equal(await page.locator(`${zone} .alerte--erreur`).count(), 0);
+                await deuxLargeurs(page, nom);
+            }
+            assert.ok(await page.locator('#journal-liste tbody tr').count() > 0
+                      || psql('SELECT count(*) FROM portal.audit_log') === '0',
+                      'the audit log\'s rows listed');
+            assert.deepEqual(erreurs, []);
+        } finally {
+            await context.close();
+        }
+    });
+
     test('validated, taken, incomplete with a message, completed by the citizen, validated; '
          + 'each state and message seen on both sides, the agent with the keyboard only',
          { timeout: 420000 }, async (t) => {
