@@ -455,6 +455,8 @@
                                    + (c.validated ? 'valide' : 'en_attente'),
                                    c.validated ? 'validé' : 'en attente de validation'));
             dossier.appendChild(etat);
+            dossier.appendChild(lienJournal('account', c.id,
+                                            'Journal des accès à ce compte'));
 
             if (!c.validated) {
                 var actions = creer('div', 'formulaire__actions');
@@ -582,6 +584,21 @@
             }
         };
     };
+
+    /*
+     * For an admin, the audit log of a file (journal.html?request=...); an
+     * instructeur has no such link.
+     */
+    function lienJournal(filtre, id, texte) {
+        var p = creer('p', 'lien-journal');
+        p.setAttribute('data-si-admin', '');
+        p.hidden = !estAdmin();
+        if (id) {
+            p.appendChild(lien(texte, 'journal.html?' + filtre + '='
+                               + encodeURIComponent(id)));
+        }
+        return p;
+    }
 
     /* A list of documents, each a download link. */
     function listePieces(docs, url) {
@@ -1021,12 +1038,13 @@
                     var m = res.data || {};
                     f.reset();
                     ajuster();
-                    annoncer(zone, m.send_at && m.cancellable
-                             ? 'Le message est programmé pour le '
-                               + dateHeure(m.send_at) + '.'
-                             : 'Le message est envoyé à l’usager ('
-                               + dans(CANAUX, m.channel) + ').', 'succes');
+                    /* the file read again (its list of messages), then said */
                     charger(true).then(function () {
+                        annoncer(zone, m.send_at && m.cancellable
+                                 ? 'Le message est programmé pour le '
+                                   + dateHeure(m.send_at) + '.'
+                                 : 'Le message est envoyé à l’usager ('
+                                   + dans(CANAUX, m.channel) + ').', 'succes');
                         var el = document.getElementById('message-'
                             + String(m.id || '').replace(/[^A-Za-z0-9_-]/g, ''));
                         (el || document.getElementById('messages-titre')).focus();
@@ -1103,8 +1121,9 @@
                             });
                             return;
                         }
-                        annoncer(zone, 'L’envoi du message est annulé.', 'succes');
                         charger(true).then(function () {
+                            annoncer(zone, 'L’envoi du message est annulé.',
+                                     'succes');
                             var el = document.getElementById('message-'
                                 + String(m.id).replace(/[^A-Za-z0-9_-]/g, ''));
                             (el || document.getElementById('messages-titre')).focus();
@@ -1185,6 +1204,8 @@
             }
             dossier.appendChild(etat);
 
+            dossier.appendChild(lienJournal('request', d.id,
+                                            'Journal des accès à cette demande'));
             dossier.appendChild(formTransition(d));
 
             var s = section('demandeur', 'Demandeur');
@@ -1485,6 +1506,24 @@
     /* The audit log (admin). */
     pages.journal = function () {
         var zone = document.getElementById('journal-message');
+        var filtres = new URLSearchParams();
+        var quoi = { request: 'd’une demande', account: 'd’un compte',
+                     agent: 'd’un agent' };
+        Object.keys(quoi).forEach(function (n) {
+            var v = parametre(n);
+            if (v) {
+                filtres.set(n, v);
+            }
+        });
+        var titre = document.getElementById('journal-titre');
+        if (filtres.toString()) {
+            titre.textContent = 'Entrées ' + Object.keys(quoi).filter(function (n) {
+                return filtres.has(n);
+            }).map(function (n) { return quoi[n]; }).join(' et ');
+            var tout = creer('p', null, '');
+            tout.appendChild(lien('Voir tout le journal', 'journal.html'));
+            titre.parentNode.insertBefore(tout, titre.nextSibling);
+        }
         var l = new Liste({
             conteneur: document.getElementById('journal-liste'),
             zone: zone,
@@ -1494,8 +1533,12 @@
             nom: ['entrée', 'entrées', true],
             vide: 'Le journal est vide.',
             chemin: function (cle, n) {
-                return 'audit?limit=' + n
-                       + (cle ? '&page=' + encodeURIComponent(cle) : '');
+                var q = new URLSearchParams(filtres);
+                q.set('limit', String(n));
+                if (cle) {
+                    q.set('page', cle);
+                }
+                return 'audit?' + q.toString();
             },
             cellules: function (e) {
                 var ag = e.agent || {};
@@ -1515,7 +1558,8 @@
                     dos.textContent = '—';
                 }
                 return [dateHeure(e.at), ag.name || ag.login || '—',
-                        dans(ACTIONS, e.action), dos, e.client_addr || '—'];
+                        dans(ACTIONS, e.action), dos,
+                        creer('span', 'adresse-ip', e.client_addr || '—')];
             }
         });
         return {

@@ -294,7 +294,7 @@ describe('agents\' pages against a stand-in API', () => {
     }
 
     test('an instructeur: no admin tab, the admin pages say so and ask nothing of the API',
-         { timeout: 60000 }, async () => {
+         { timeout: 180000 }, async () => {
         const { context, page, erreurs } = await ouvrir();
         try {
             const calls = await fakeApi(page, '/admin/api/', reponses('instructeur'));
@@ -313,6 +313,11 @@ describe('agents\' pages against a stand-in API', () => {
                 await page.getByText('Cette page est réservée aux administrateurs').waitFor();
                 await sansViolation(page, `${p.chemin} as an instructeur`);
             }
+            await page.goto(url('/admin/demande.html?id=r1'));
+            await waitReady(page);
+            await contenuPret(page);
+            assert.equal(await page.getByRole('link', { name: /Journal des accès/ }).count(), 0,
+                         'no link to the audit log');
             assert.deepEqual(calls.filter((c) => /^GET (outbox|audit)/.test(c.key)), [],
                              'no call to the admin routes');
             assert.deepEqual(erreurs, []);
@@ -323,7 +328,7 @@ describe('agents\' pages against a stand-in API', () => {
 
     test('accounts to validate: "Voir plus" asks for the page after the last cursor and '
          + 'puts the focus on the first new row; the account\'s file and its validation',
-         { timeout: 60000 }, async () => {
+         { timeout: 180000 }, async () => {
         const { context, page } = await ouvrir({ viewport: TELEPHONE });
         try {
             let valide = false;
@@ -383,7 +388,7 @@ describe('agents\' pages against a stand-in API', () => {
     });
 
     test('the work queue: filters sent as the API names them, an unknown name refused '
-         + 'beside its field, the focus on the results', { timeout: 60000 }, async () => {
+         + 'beside its field, the focus on the results', { timeout: 180000 }, async () => {
         const { context, page } = await ouvrir();
         try {
             const calls = await fakeApi(page, '/admin/api/', {
@@ -433,7 +438,7 @@ describe('agents\' pages against a stand-in API', () => {
 
     test('a request\'s file: only the moves offered, a rejection without motive refused, '
          + 'a move with its message, a message scheduled then cancelled',
-         { timeout: 90000 }, async () => {
+         { timeout: 180000 }, async () => {
         const { context, page } = await ouvrir();
         try {
             let etat = 'en_traitement';
@@ -526,13 +531,26 @@ describe('agents\' pages against a stand-in API', () => {
             await messageFinal(page, '#demande-message', /est annulé/);
             assert.match(await page.locator('#message-m1').textContent(), /annulé le/);
             assert.equal(await focus(page), 'message-m1');
+
+            // An admin's link to the request's audit log.
+            await page.getByRole('link', { name: 'Journal des accès à cette demande' })
+                .press('Enter');
+            await page.waitForURL(/journal\.html\?request=r1$/);
+            await waitReady(page);
+            await contenuPret(page);
+            assert.equal(await page.locator('#journal-titre').textContent(),
+                         'Entrées d’une demande');
+            assert.ok(calls.some((c) => c.key === 'GET audit?request=r1&limit=20'),
+                      calls.map((c) => c.key).join(', '));
+            await page.getByRole('cell', { name: '192.0.2.10' }).waitFor();
+            await sansViolation(page, 'the audit log of a request');
         } finally {
             await context.close();
         }
     });
 
     test('letters marked printed, calls made with a note, failed mail retried',
-         { timeout: 60000 }, async () => {
+         { timeout: 180000 }, async () => {
         const { context, page } = await ouvrir({ viewport: TELEPHONE });
         try {
             const calls = await fakeApi(page, '/admin/api/', {
@@ -585,7 +603,7 @@ async function texteFocus(page) {
 }
 
 describe('agents\' pages under the strict Content-Security-Policy', () => {
-    test('no violation, no script error, no request to another origin', { timeout: 90000 },
+    test('no violation, no script error, no request to another origin', { timeout: 180000 },
          async () => {
         const context = await browser.newContext({ locale: 'fr-FR' });
         await context.route('**/*', async (route) => {
