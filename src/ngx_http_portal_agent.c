@@ -29,13 +29,20 @@
 static ngx_int_t ngx_http_portal_agent_args(ngx_http_request_t *r,
     const ngx_http_portal_agent_arg_t *args, ngx_str_t *values,
     json_t *errors);
-static const char *ngx_http_portal_agent_arg(ngx_http_request_t *r,
+static ngx_int_t ngx_http_portal_agent_arg(ngx_http_request_t *r,
     const ngx_http_portal_agent_arg_t *arg, ngx_str_t *raw,
-    ngx_str_t *value);
+    ngx_str_t *value, const char **message);
+static const char *ngx_http_portal_agent_arg_check(
+    const ngx_http_portal_agent_arg_t *arg, ngx_str_t *value);
 static ngx_int_t ngx_http_portal_agent_arg_error(json_t *errors,
     ngx_str_t *name, const char *message);
 static ngx_uint_t ngx_http_portal_agent_digits(u_char **p, u_char *last,
     ngx_uint_t n, ngx_uint_t max);
+
+
+ngx_http_portal_fault_t  ngx_http_portal_agent_document_missing = {
+    "not_found", NGX_HTTP_PORTAL_M_DOCUMENT_NOT_FOUND
+};
 
 
 ngx_int_t
@@ -197,8 +204,13 @@ ngx_http_portal_agent_args(ngx_http_request_t *r,
 
         } else {
             seen |= 1 << i;
-            message = ngx_http_portal_agent_arg(r, &args[i], &raw,
-                                                &values[i]);
+
+            if (ngx_http_portal_agent_arg(r, &args[i], &raw, &values[i],
+                                          &message)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
 
         if (message
@@ -215,18 +227,23 @@ ngx_http_portal_agent_args(ngx_http_request_t *r,
 }
 
 
-/* NULL when the value is right (or empty: absent), its message otherwise */
+/*
+ * The value unescaped; *message NULL when it is right (or empty: absent),
+ * what is wrong otherwise.  NGX_ERROR: no memory.
+ */
 
-static const char *
+static ngx_int_t
 ngx_http_portal_agent_arg(ngx_http_request_t *r,
-    const ngx_http_portal_agent_arg_t *arg, ngx_str_t *raw, ngx_str_t *value)
+    const ngx_http_portal_agent_arg_t *arg, ngx_str_t *raw, ngx_str_t *value,
+    const char **message)
 {
-    u_char     *s, *d;
-    size_t      i;
-    ngx_int_t   n;
+    u_char  *s, *d;
+    size_t   i;
+
+    *message = NULL;
 
     if (raw->len == 0) {
-        return NULL;
+        return NGX_OK;
     }
 
     /* a form's "+" is a space; then %XX */
@@ -234,7 +251,7 @@ ngx_http_portal_agent_arg(ngx_http_request_t *r,
     s = ngx_pnalloc(r->pool, raw->len);
     d = ngx_pnalloc(r->pool, raw->len + 1);
     if (s == NULL || d == NULL) {
-        return NGX_HTTP_PORTAL_M_INTERNAL;
+        return NGX_ERROR;
     }
 
     for (i = 0; i < raw->len; i++) {
@@ -245,6 +262,20 @@ ngx_http_portal_agent_arg(ngx_http_request_t *r,
     ngx_unescape_uri(&d, &s, raw->len, 0);
     value->len = d - value->data;
     *d = '\0';
+
+    *message = ngx_http_portal_agent_arg_check(arg, value);
+
+    return NGX_OK;
+}
+
+
+/* NULL when the value is right, its message otherwise */
+
+static const char *
+ngx_http_portal_agent_arg_check(const ngx_http_portal_agent_arg_t *arg,
+    ngx_str_t *value)
+{
+    ngx_int_t  n;
 
     switch (arg->kind) {
 
@@ -271,16 +302,12 @@ ngx_http_portal_agent_arg(ngx_http_request_t *r,
         return NULL;
 
     default: /* NGX_HTTP_PORTAL_ARG_TEXT */
+        /* valid UTF-8 without control characters */
+
         if (value->len > arg->max
             || ngx_http_portal_text_utf8_len(value->data, value->len) < 0)
         {
             return NGX_HTTP_PORTAL_M_AGENT_ARG_TEXT;
-        }
-
-        for (i = 0; i < value->len; i++) {
-            if (value->data[i] < 0x20 || value->data[i] == 0x7f) {
-                return NGX_HTTP_PORTAL_M_AGENT_ARG_TEXT;
-            }
         }
 
         return NULL;

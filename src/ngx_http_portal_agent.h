@@ -29,6 +29,7 @@
 #include "ngx_http_portal_check.h"
 #include "ngx_http_portal_messages.h"
 #include "ngx_http_portal_resource.h"
+#include "ngx_http_portal_router.h"
 
 
 /* a query-string parameter's kind */
@@ -88,6 +89,10 @@ typedef struct {
       NGX_HTTP_PORTAL_M_AGENT_ROLE, NULL, NULL, 0 },                         \
     { "P0001", "agent_page", NGX_HTTP_BAD_REQUEST, "bad_page",               \
       NGX_HTTP_PORTAL_M_AGENT_PAGE, NULL, NULL, 0 }
+
+
+/* the 404 of a document of an account or of a request */
+extern ngx_http_portal_fault_t  ngx_http_portal_agent_document_missing;
 
 
 /* the handler of a route whose data is an ngx_http_portal_agent_route_t */

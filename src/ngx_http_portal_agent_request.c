@@ -39,9 +39,6 @@ static ngx_http_portal_fault_t  ngx_http_portal_agent_request_missing = {
     "not_found", NGX_HTTP_PORTAL_M_REQUEST_NOT_FOUND
 };
 
-static ngx_http_portal_fault_t  ngx_http_portal_agent_document_missing = {
-    "not_found", NGX_HTTP_PORTAL_M_DOCUMENT_NOT_FOUND
-};
 
 
 static const ngx_http_portal_sql_error_t

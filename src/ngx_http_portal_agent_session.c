@@ -89,11 +89,11 @@ static ngx_int_t
 ngx_http_portal_agent_session_read(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, PGresult *res)
 {
-    if (ngx_http_portal_session_value(r, res, 1, &ctx->session.role)
+    if (ngx_http_portal_db_value(r->pool, res, 1, &ctx->session.role)
         != NGX_OK
-        || ngx_http_portal_session_value(r, res, 2, &ctx->session.name)
+        || ngx_http_portal_db_value(r->pool, res, 2, &ctx->session.name)
            != NGX_OK
-        || ngx_http_portal_session_value(r, res, 3, &ctx->session.themes)
+        || ngx_http_portal_db_value(r->pool, res, 3, &ctx->session.themes)
            != NGX_OK)
     {
         return NGX_ERROR;

@@ -228,18 +228,12 @@ static ngx_int_t
 ngx_http_portal_credentials_post(ngx_http_request_t *r,
     ngx_http_portal_credentials_t *cr, PGresult *res)
 {
-    size_t                              len;
     const char                         *hash;
     ngx_http_portal_credentials_job_t  *job;
 
-    len = PQgetlength(res, 0, 1);
-    cr->attempt.data = ngx_pnalloc(r->pool, len + 1);
-    if (cr->attempt.data == NULL) {
+    if (ngx_http_portal_db_value(r->pool, res, 1, &cr->attempt) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_memcpy(cr->attempt.data, PQgetvalue(res, 0, 1), len + 1);
-    cr->attempt.len = len;
 
     job = ngx_http_portal_thread_alloc(r->connection->log,
                                   sizeof(ngx_http_portal_credentials_job_t));
@@ -260,32 +254,20 @@ ngx_http_portal_credentials_post(ngx_http_request_t *r,
         ngx_cpystrn(cr->id, (u_char *) PQgetvalue(res, 0, 2),
                     sizeof(cr->id));
 
-        len = PQgetlength(res, 0, 3);
-        cr->account.data = ngx_pnalloc(r->pool, len + 1);
-        if (cr->account.data == NULL) {
+        if (ngx_http_portal_db_value(r->pool, res, 3, &cr->account)
+            != NGX_OK
+            || (cr->kind->agent
+                && ngx_http_portal_db_value(r->pool, res, 7, &cr->role)
+                   != NGX_OK))
+        {
             ngx_http_portal_thread_free(job);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_memcpy(cr->account.data, PQgetvalue(res, 0, 3), len + 1);
-        cr->account.len = len;
-
         cr->epoch = (uint32_t) ngx_atoi((u_char *) PQgetvalue(res, 0, 6),
                                         PQgetlength(res, 0, 6));
-        if (cr->kind->agent) {
-            len = PQgetlength(res, 0, 7);
-            cr->role.data = ngx_pnalloc(r->pool, len + 1);
-            if (cr->role.data == NULL) {
-                ngx_http_portal_thread_free(job);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            ngx_memcpy(cr->role.data, PQgetvalue(res, 0, 7), len + 1);
-            cr->role.len = len;
-
-        } else {
-            cr->validated = (PQgetvalue(res, 0, 7)[0] == 't');
-        }
+        cr->validated = !cr->kind->agent
+                        && PQgetvalue(res, 0, 7)[0] == 't';
 
         if (PQgetlength(res, 0, 5) == NGX_HTTP_PORTAL_TEMP_HASH) {
             ngx_memcpy(job->temp_hash, PQgetvalue(res, 0, 5),

@@ -431,6 +431,26 @@ ngx_http_portal_db_next(ngx_http_portal_db_query_t *q)
 
 
 ngx_int_t
+ngx_http_portal_db_value(ngx_pool_t *pool, PGresult *res, int column,
+    ngx_str_t *value)
+{
+    size_t  len;
+
+    len = PQgetlength(res, 0, column);
+
+    value->data = ngx_pnalloc(pool, len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, PQgetvalue(res, 0, column), len + 1);
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_portal_db_rows(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res, ngx_uint_t one)
 {

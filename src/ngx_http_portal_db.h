@@ -122,6 +122,10 @@ void ngx_http_portal_db_next(ngx_http_portal_db_query_t *q);
 ngx_int_t ngx_http_portal_db_rows(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res, ngx_uint_t one);
 
+/* a column of a result's first row, copied NUL-terminated into pool */
+ngx_int_t ngx_http_portal_db_value(ngx_pool_t *pool, PGresult *res,
+    int column, ngx_str_t *value);
+
 /* the response for a failed query: 503 envelope, or 500 for SQL errors */
 ngx_int_t ngx_http_portal_db_error(ngx_http_request_t *r,
     ngx_http_portal_db_status_e status, PGresult *res);

@@ -12,7 +12,9 @@
  *                   handler (uploads), or discarded
  *   _session.c      access: the citizen's session checked in PostgreSQL,
  *                   a validated account, a temporary password's limits
- *   the handler   of the resource file (_account.c, _password.c, ...):
+ *                   (or, in the agents' API, the agent's: _agent_session.c)
+ *   the handler   of the resource file (_account.c, _password.c, ...;
+ *                 the agents' _agent_*.c through _agent.c):
  *   _check.c        the body checked against the route's field table
  *                   into a typed struct (422 with the fields otherwise)
  *   _resource.c     one SQL function called, its JSON sent as it comes,

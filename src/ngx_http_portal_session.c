@@ -313,33 +313,13 @@ static ngx_int_t
 ngx_http_portal_session_read(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, PGresult *res)
 {
-    if (ngx_http_portal_session_value(r, res, 0, &ctx->session.login)
+    if (ngx_http_portal_db_value(r->pool, res, 0, &ctx->session.login)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_portal_session_kind(r)->read(r, ctx, res);
-}
-
-
-ngx_int_t
-ngx_http_portal_session_value(ngx_http_request_t *r, PGresult *res,
-    int column, ngx_str_t *value)
-{
-    size_t  len;
-
-    len = PQgetlength(res, 0, column);
-
-    value->data = ngx_pnalloc(r->pool, len + 1);
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, PQgetvalue(res, 0, column), len + 1);
-    value->len = len;
-
-    return NGX_OK;
 }
 
 

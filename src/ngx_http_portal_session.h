@@ -52,10 +52,6 @@ typedef struct {
 /* log in, who am I, log out: in both APIs */
 extern ngx_http_portal_route_t  ngx_http_portal_session_routes[];
 
-/* a column of a row, copied into the request's pool */
-ngx_int_t ngx_http_portal_session_value(ngx_http_request_t *r,
-    PGresult *res, int column, ngx_str_t *value);
-
 
 /*
  * The phase: for a route that needs a citizen or an agent, the session

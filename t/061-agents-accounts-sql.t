@@ -86,14 +86,7 @@ q1("INSERT INTO portal.members (account_id, kind, first_name, last_name,"
    . " birth_date, address_line, postcode, city) VALUES ('$A', 'child',"
    . " 'Léa', 'Attente1', '2017-09-03', '1 place de la Mairie', '44000',"
    . " 'Nantes')");
-my $doc = value(as_portal_sql("SELECT portal.document_begin('$A',"
-                              . " 'justificatif_domicile', 'facture.pdf')"));
-as_portal_sql("SELECT portal.document_chunk('$A', '$doc', 0,"
-              . " convert_to('%PDF-1.4 x', 'UTF8'))");
-my $fin = as_portal_sql("SELECT portal.document_finish('$A', '$doc',"
-                        . " 'application/pdf',"
-                        . " sha256(convert_to('%PDF-1.4 x', 'UTF8')), 10)");
-die "document_finish: $fin->{err}\n" unless $fin->{ok};
+my $doc = account_document($A);
 my $pending = value(as_portal_sql("SELECT portal.document_begin('$A',"
                                   . " 'autre', 'coupé.pdf')"));
 my $req = submitted_request($A, 'signalement-voirie');

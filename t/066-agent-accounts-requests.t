@@ -38,14 +38,7 @@ agent_sql('yann', 'instructeur', themes => ['cadre-de-vie']);
 my $A = account_sql('jean.attente');
 my $V = account_sql('anne.valide', validated => 1);
 
-my $doc = value(as_portal_sql("SELECT portal.document_begin('$A',"
-                              . " 'justificatif_domicile', 'facture.pdf')"));
-as_portal_sql("SELECT portal.document_chunk('$A', '$doc', 0,"
-              . " convert_to('%PDF-1.4 x', 'UTF8'))");
-my $fin = as_portal_sql("SELECT portal.document_finish('$A', '$doc',"
-                        . " 'application/pdf',"
-                        . " sha256(convert_to('%PDF-1.4 x', 'UTF8')), 10)");
-die "document_finish: $fin->{err}\n" unless $fin->{ok};
+my $doc = account_document($A);
 
 ok(start_nginx(http_config => citizen_http_config(), config => $CONF),
    'nginx starts');

@@ -196,6 +196,21 @@ BEGIN
 END
 $$;
 
+-- The key of a list read newest first by a bigint id (the outbox, the
+-- audit log): the id as text; agent_page for anything else.
+CREATE FUNCTION portal.page_id(p_key text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF p_key IS NOT NULL AND p_key !~ '^[0-9]{1,18}$' THEN
+        RAISE EXCEPTION 'bad page key %', left(p_key, 80)
+              USING CONSTRAINT = 'agent_page';
+    END IF;
+    RETURN p_key::bigint;
+END
+$$;
+
 -- A page's size: 50 unless told, 1 to 200.
 CREATE FUNCTION portal.page_limit(p_limit integer)
 RETURNS integer

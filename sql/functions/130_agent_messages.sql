@@ -480,13 +480,7 @@ BEGIN
               USING CONSTRAINT = 'agent_filter';
     END IF;
 
-    IF p_page IS NOT NULL THEN
-        IF p_page !~ '^[0-9]{1,18}$' THEN
-            RAISE EXCEPTION 'bad page key %', left(p_page, 80)
-                  USING CONSTRAINT = 'agent_page';
-        END IF;
-        after := p_page::bigint;
-    END IF;
+    after := portal.page_id(p_page);
 
     RETURN (
         SELECT coalesce(json_agg(portal.outbox_json(o) ORDER BY o.id DESC),

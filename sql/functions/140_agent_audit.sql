@@ -57,13 +57,7 @@ DECLARE
 BEGIN
     PERFORM portal.agent_admin(p_agent);
 
-    IF p_page IS NOT NULL THEN
-        IF p_page !~ '^[0-9]{1,18}$' THEN
-            RAISE EXCEPTION 'bad page key %', left(p_page, 80)
-                  USING CONSTRAINT = 'agent_page';
-        END IF;
-        after := p_page::bigint;
-    END IF;
+    after := portal.page_id(p_page);
 
     SELECT coalesce(json_agg(json_build_object(
                'id', l.id, 'at', l.at, 'action', l.action,

@@ -22,13 +22,12 @@ use Test::Portal::Requests;
 
 use Encode ();
 use JSON::PP ();
-use Test::More ();
 use Test::Portal::Citizen ();
 
 our @EXPORT = qw(
     q1 decoded value agent_sql agent_call agent_json submitted_request
     anonymous_request $URL $AGENT_HASH $AGENT_PASSWORD %VOIRIE outcome_text
-    $ADMIN_API agent_client agent_login
+    $ADMIN_API agent_client agent_login account_document
 );
 
 # The agents' API as the tests configure it, and the password whose hash
@@ -96,16 +95,7 @@ sub outcome_text {
 
 # A browser of the back-office: GET /admin/api/session for the agents'
 # anti-CSRF cookie and token; then as Test::Portal::Citizen's client.
-sub agent_client {
-    my $self = bless { jar => {}, token => '', prefix => '/admin/api/' },
-                     'Test::Portal::Citizen::Client';
-    my $res = $self->call(GET => 'session');
-    $self->{token} = ($res->{json} // {})->{csrf_token} // '';
-    Test::More::diag("GET /admin/api/session gave no token: "
-                     . ($res->{status} // 'none') . ' ' . ($res->{body} // ''))
-        unless length $self->{token};
-    return $self;
-}
+sub agent_client { Test::Portal::Citizen::client('/admin/api/') }
 
 # An agent's client logged in over HTTP (its password: $AGENT_PASSWORD
 # unless told); dies when the log-in fails.
@@ -116,6 +106,24 @@ sub agent_login {
     die "agent log-in of $login: $res->{status} $res->{body}\n"
         unless $res->{status} == 200;
     return $c;
+}
+
+# A complete document of the account, made by the citizen's own functions
+# (kind justificatif_domicile, a PDF of 10 bytes unless told); its id.
+sub account_document {
+    my ($account, %o) = @_;
+    my $name = sql_quote($o{filename} // 'facture.pdf');
+    my $bytes = sql_quote($o{content} // '%PDF-1.4 x');
+    my $id = value(as_portal_sql("SELECT portal.document_begin('$account',"
+                                 . " 'justificatif_domicile', $name)"));
+    as_portal_sql("SELECT portal.document_chunk('$account', '$id', 0,"
+                  . " convert_to($bytes, 'UTF8'))");
+    my $r = as_portal_sql("SELECT portal.document_finish('$account', '$id',"
+                          . " 'application/pdf', sha256(convert_to($bytes,"
+                          . " 'UTF8')), octet_length(convert_to($bytes,"
+                          . " 'UTF8')))");
+    die "document_finish: $r->{err}\n" unless $r->{ok};
+    return $id;
 }
 
 # An agent as `make agent` makes it; its id.

@@ -202,11 +202,16 @@ sub cookies_of {
 # ---------------------------------------------------------------- a client
 
 # A browser of sorts: GET session for the anti-CSRF cookie and token.
-sub citizen {
-    my $self = bless { jar => {}, token => '' }, 'Test::Portal::Citizen::Client';
+sub citizen { client('/api/') }
+
+# The same for the API at $prefix (/admin/api/ for agents).
+sub client {
+    my ($prefix) = @_;
+    my $self = bless { jar => {}, token => '', prefix => $prefix },
+                     'Test::Portal::Citizen::Client';
     my $res = $self->call(GET => 'session');
     $self->{token} = ($res->{json} // {})->{csrf_token} // '';
-    Test::More::diag("GET session gave no token: "
+    Test::More::diag("GET ${prefix}session gave no token: "
                      . ($res->{status} // 'none') . ' ' . ($res->{body} // ''))
         unless length $self->{token};
     return $self;
