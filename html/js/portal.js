@@ -161,6 +161,9 @@
         session.validated = typeof d.validated === 'boolean'
                             ? d.validated : null;
         session.role = typeof d.role === 'string' ? d.role : null;
+        /* an agent's session: who it is, the themes it is limited to */
+        session.name = typeof d.name === 'string' ? d.name : null;
+        session.themes = Array.isArray(d.themes) ? d.themes : null;
         session.csrf_token = d.csrf_token;
         session.password_change_required =
             session.authenticated && d.password_change_required === true;

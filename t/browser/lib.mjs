@@ -298,11 +298,13 @@ export async function focus(page) {
 
 // ------------------------------------------------- the API, from Node
 
-// A client of the citizen API with its own cookies (the anti-CSRF token
-// and the session), for setting up a state the page then meets: an
-// account, failed logins, wrong answers.
+// A client of the citizen API (or another, see prefixe) with its own
+// cookies (the anti-CSRF token and the session), for setting up a state the
+// page then meets: an account, failed logins, wrong answers.
 export class ClientApi {
-    constructor() {
+    // prefixe: the API's place, /admin/api/ for the agents'.
+    constructor(prefixe = '/api/') {
+        this.prefixe = prefixe;
         this.cookies = new Map();
         this.jeton = null;
     }
@@ -346,14 +348,14 @@ export class ClientApi {
         };
         let r;
         try {
-            r = await fetch(url(`/api/${chemin}`), options);
+            r = await fetch(url(`${this.prefixe}${chemin}`), options);
         } catch (e) {
             // A kept-alive connection to a worker that is gone (the shared
             // server restarted): nothing was sent, once more on a new one.
             if (!e.cause || e.cause.code !== 'UND_ERR_SOCKET') {
                 throw e;
             }
-            r = await fetch(url(`/api/${chemin}`), options);
+            r = await fetch(url(`${this.prefixe}${chemin}`), options);
         }
         this.garder(r);
         const texte = await r.text();
