@@ -71,6 +71,8 @@ typedef struct {
 static void ngx_http_portal_outbox_tick(ngx_event_t *ev);
 static void ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
+static u_char *ngx_http_portal_outbox_build(ngx_http_portal_mail_t *mail,
+    size_t *len);
 static void ngx_http_portal_outbox_write(void *data);
 static void ngx_http_portal_outbox_written(ngx_http_request_t *r,
     void *data);
@@ -307,18 +309,16 @@ ngx_http_portal_outbox_taken(ngx_http_portal_db_query_t *q,
 }
 
 
-/* in a pool thread: one file into tmp/, then renamed into new/ */
+/*
+ * The message of mail, malloc()ed, for the files and the relay alike;
+ * NULL and mail->error on a failure, permanent unless memory ran out.
+ * In a pool thread too: it writes nothing but mail.
+ */
 
-static void
-ngx_http_portal_outbox_write(void *data)
+static u_char *
+ngx_http_portal_outbox_build(ngx_http_portal_mail_t *mail, size_t *len)
 {
-    ngx_http_portal_mail_t *mail = data;
-
-    int                         fd;
-    char                        tmp[NGX_MAX_PATH], dst[NGX_MAX_PATH];
     u_char                     *text;
-    size_t                      len;
-    ssize_t                     n;
     ngx_http_portal_mail_in_t   in;
 
     in.id = mail->id;
@@ -328,10 +328,31 @@ ngx_http_portal_outbox_write(void *data)
     in.body = mail->body;
     in.date = ngx_time();
 
-    text = ngx_http_portal_mail_build(&in, &len, mail->error,
+    text = ngx_http_portal_mail_build(&in, len, mail->error,
                                       sizeof(mail->error));
     if (text == NULL) {
         mail->permanent = (ngx_strcmp(mail->error, "out of memory") != 0);
+    }
+
+    return text;
+}
+
+
+/* in a pool thread: one file into tmp/, then renamed into new/ */
+
+static void
+ngx_http_portal_outbox_write(void *data)
+{
+    ngx_http_portal_mail_t *mail = data;
+
+    int       fd;
+    char      tmp[NGX_MAX_PATH], dst[NGX_MAX_PATH];
+    u_char   *text;
+    size_t    len;
+    ssize_t   n;
+
+    text = ngx_http_portal_outbox_build(mail, &len);
+    if (text == NULL) {
         return;
     }
 
@@ -392,20 +413,10 @@ ngx_http_portal_outbox_smtp(ngx_http_portal_outbox_t *ob,
     size_t                        len;
     u_char                       *text;
     ngx_int_t                     rc;
-    ngx_http_portal_mail_in_t     in;
     ngx_http_portal_smtp_mail_t   sm;
 
-    in.id = mail->id;
-    in.from = mail->from;
-    in.recipient = mail->recipient;
-    in.subject = mail->subject;
-    in.body = mail->body;
-    in.date = ngx_time();
-
-    text = ngx_http_portal_mail_build(&in, &len, mail->error,
-                                      sizeof(mail->error));
+    text = ngx_http_portal_outbox_build(mail, &len);
     if (text == NULL) {
-        mail->permanent = (ngx_strcmp(mail->error, "out of memory") != 0);
         ngx_http_portal_outbox_settle(mail);
         ngx_http_portal_thread_free(mail);
 

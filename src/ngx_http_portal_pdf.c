@@ -12,7 +12,8 @@
  * portal_town_* directives); the worker sends it inline, and the request's
  * pool frees it.  That pool's queue full (its max_queue), the answer is
  * 503 with Retry-After.  An account not yet validated reads its requests
- * too.
+ * too.  The letters' PDFs (_pdf_letter.c) go the same way, through
+ * ngx_http_portal_pdf_post(), with their own renderer and file name.
  */
 
 
@@ -41,9 +42,10 @@
 
 /* what the pool thread reads and writes: nothing of the request's */
 typedef struct {
+    const ngx_http_portal_pdf_kind_t *kind;
     ngx_http_portal_pdf_town_t        town;
 
-    /* portal.request_pdf()'s JSON, NUL-ended */
+    /* the SQL function's JSON, NUL-ended */
     u_char                           *doc;
     size_t                            doc_len;
 
@@ -65,7 +67,8 @@ static ngx_int_t ngx_http_portal_pdf_handler(ngx_http_request_t *r,
 static void ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static ngx_http_portal_pdf_job_t *ngx_http_portal_pdf_job(
-    ngx_http_request_t *r, u_char *doc, size_t len);
+    ngx_http_request_t *r, const ngx_http_portal_pdf_kind_t *kind,
+    u_char *doc, size_t len);
 static const char *ngx_http_portal_pdf_copy(u_char **p, ngx_str_t *s);
 static void ngx_http_portal_pdf_work(void *data);
 static void ngx_http_portal_pdf_reference(ngx_http_portal_pdf_job_t *job,
@@ -107,6 +110,12 @@ static const ngx_http_portal_sql_error_t  ngx_http_portal_pdf_errors[] = {
       NGX_HTTP_PORTAL_M_REQUEST_NO_PDF, NULL, NULL, 0 },
 
     NGX_HTTP_PORTAL_SQL_ERRORS_END
+};
+
+
+static const ngx_http_portal_pdf_kind_t  ngx_http_portal_pdf_request = {
+    "request", "a request's PDF", "demande", NULL,
+    ngx_http_portal_pdf_render
 };
 
 
@@ -164,15 +173,6 @@ static void
 ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res)
 {
-    ngx_http_request_t           *r;
-    ngx_http_portal_ctx_t        *ctx;
-    ngx_http_portal_pdf_job_t    *job;
-    ngx_http_portal_main_conf_t  *pmcf;
-
-    r = q->request;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
-
     /* another household's request, or none: a 404 */
 
     if (ngx_http_portal_resource_row(q, status, res,
@@ -182,32 +182,49 @@ ngx_http_portal_pdf_found(ngx_http_portal_db_query_t *q,
         return;
     }
 
-    /* the result is cleared when we return: the thread gets a copy */
+    ngx_http_portal_pdf_post(q->request, &ngx_http_portal_pdf_request,
+                             (u_char *) PQgetvalue(res, 0, 0),
+                             PQgetlength(res, 0, 0));
+}
 
-    job = ngx_http_portal_pdf_job(r, (u_char *) PQgetvalue(res, 0, 0),
-                                  PQgetlength(res, 0, 0));
+
+void
+ngx_http_portal_pdf_post(ngx_http_request_t *r,
+    const ngx_http_portal_pdf_kind_t *kind, u_char *doc, size_t len)
+{
+    ngx_http_portal_ctx_t        *ctx;
+    ngx_http_portal_pdf_job_t    *job;
+    ngx_http_portal_main_conf_t  *pmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_portal_module);
+
+    /* the result is cleared when the caller returns: the thread gets a copy */
+
+    job = ngx_http_portal_pdf_job(r, kind, doc, len);
     if (job == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "portal: the PDF of request %V goes to the thread pool",
-                   &ctx->params[0]);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "portal: the PDF of %s %V goes to the thread pool",
+                   kind->noun, &ctx->params[0]);
 
-    /* the queue full, the page is told to try again in a moment */
+    /* the queue full, the client is told to try again in a moment */
 
     (void) ngx_http_portal_thread_post_busy(&pmcf->pdf_threads, r, job,
                                             ngx_http_portal_pdf_work,
                                             ngx_http_portal_pdf_made,
-                                            "a request's PDF", "2");
+                                            kind->what, "2");
 }
 
 
 /* one block: the job, the JSON, the town's lines, each NUL-ended */
 
 static ngx_http_portal_pdf_job_t *
-ngx_http_portal_pdf_job(ngx_http_request_t *r, u_char *doc, size_t len)
+ngx_http_portal_pdf_job(ngx_http_request_t *r,
+    const ngx_http_portal_pdf_kind_t *kind, u_char *doc, size_t len)
 {
     u_char                      *p;
     size_t                       size;
@@ -243,6 +260,7 @@ ngx_http_portal_pdf_job(ngx_http_request_t *r, u_char *doc, size_t len)
 
     p = (u_char *) (job + 1);
 
+    job->kind = kind;
     job->doc = p;
     job->doc_len = len;
     p = ngx_cpymem(p, doc, len);
@@ -299,16 +317,15 @@ ngx_http_portal_pdf_work(void *data)
 
         job->failed = 1;
         (void) ngx_snprintf((u_char *) job->error, sizeof(job->error) - 1,
-                            "the request is not JSON (line %d, column"
-                            " %d)%Z", jerr.line, jerr.column);
+                            "the %s is not JSON (line %d, column %d)%Z",
+                            job->kind->noun, jerr.line, jerr.column);
         return;
     }
 
     ngx_http_portal_pdf_reference(job, doc);
 
-    if (ngx_http_portal_pdf_render(doc, &job->town, &job->pdf,
-                                   &job->pdf_len, job->error,
-                                   sizeof(job->error))
+    if (job->kind->render(doc, &job->town, &job->pdf, &job->pdf_len,
+                          job->error, sizeof(job->error))
         != 0)
     {
         job->failed = 1;
@@ -326,6 +343,10 @@ ngx_http_portal_pdf_reference(ngx_http_portal_pdf_job_t *job, json_t *doc)
     u_char      *s, c;
     size_t       i, len;
     json_t      *v;
+
+    if (job->kind->holder) {
+        doc = json_object_get(doc, job->kind->holder);
+    }
 
     v = json_object_get(doc, "reference");
 
@@ -370,14 +391,15 @@ ngx_http_portal_pdf_made(ngx_http_request_t *r, void *data)
         job->pdf = NULL;
 
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                      "portal: a request's PDF was made for a client that"
-                      " has gone");
+                      "portal: %s was made for a client that has gone",
+                      job->kind->what);
         return;
     }
 
     if (job->failed) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "portal: no PDF of the request: %s", job->error);
+                      "portal: no PDF of the %s: %s", job->kind->noun,
+                      job->error);
         free(job->pdf);
         job->pdf = NULL;
 
@@ -403,8 +425,8 @@ ngx_http_portal_pdf_send(ngx_http_request_t *r, ngx_http_portal_pdf_job_t *job,
     u_char  *p, *value;
     size_t   len;
 
-    len = sizeof("inline; filename=\"demande-.pdf\"") - 1
-          + job->reference_len;
+    len = sizeof("inline; filename=\"-.pdf\"") - 1
+          + ngx_strlen(job->kind->file) + job->reference_len;
 
     value = ngx_pnalloc(r->pool, len);
 
@@ -414,11 +436,13 @@ ngx_http_portal_pdf_send(ngx_http_request_t *r, ngx_http_portal_pdf_job_t *job,
     }
 
     if (job->reference_len) {
-        p = ngx_sprintf(value, "inline; filename=\"demande-%*s.pdf\"",
-                        job->reference_len, job->reference);
+        p = ngx_sprintf(value, "inline; filename=\"%s-%*s.pdf\"",
+                        job->kind->file, job->reference_len,
+                        job->reference);
 
     } else {
-        p = ngx_sprintf(value, "inline; filename=\"demande.pdf\"");
+        p = ngx_sprintf(value, "inline; filename=\"%s.pdf\"",
+                        job->kind->file);
     }
 
     if (ngx_http_portal_response_header(r, "Content-Disposition", value,

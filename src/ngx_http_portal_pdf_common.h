@@ -235,9 +235,35 @@ PangoFontMap *ngx_http_portal_pdf_font_map(void);
 cairo_status_t ngx_http_portal_pdf_write(void *closure,
     const unsigned char *data, unsigned int length);
 
+/*
+ * _pdf_render.c, what both renderers do around their own contents, on a
+ * ctx and a buf zeroed by the caller: begin, the surface, the context
+ * (the thread's font map, 72 dpi, unhinted metrics, French) and the text
+ * (-1 and err on a failure); end, the PDF made into *pdf and *len, or -1
+ * and err; free, all that ctx and buf hold, whatever came before it.
+ */
+int ngx_http_portal_pdf_begin(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf, const json_t *doc,
+    const ngx_http_portal_pdf_town_t *town, char *err, size_t errlen);
+int ngx_http_portal_pdf_end(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf, u_char **pdf, size_t *len, char *err,
+    size_t errlen);
+void ngx_http_portal_pdf_free(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf);
+
 
 /* _pdf_section.c: every block of the document, -1 when out of memory */
 int ngx_http_portal_pdf_compose(ngx_http_portal_pdf_ctx_t *ctx);
+
+/*
+ * _pdf_section.c, for the letters too: the file's title (the text put
+ * together, then " — " and title when there is one), author (the town),
+ * subject, and the date of tm when it has a time; the text starts again
+ * empty.
+ */
+void ngx_http_portal_pdf_describe(ngx_http_portal_pdf_ctx_t *ctx,
+    const json_t *title, const char *subject,
+    const ngx_http_portal_pdf_tm_t *tm);
 
 
 /*
@@ -251,6 +277,10 @@ ngx_http_portal_pdf_block_t *ngx_http_portal_pdf_push(
 int ngx_http_portal_pdf_flow(ngx_http_portal_pdf_ctx_t *ctx);
 void ngx_http_portal_pdf_running(ngx_http_portal_pdf_ctx_t *ctx);
 void ngx_http_portal_pdf_margins(ngx_http_portal_pdf_ctx_t *ctx);
+
+/* _pdf_page.c: the text put together as a layout width wide, unhyphenated */
+PangoLayout *ngx_http_portal_pdf_take(ngx_http_portal_pdf_ctx_t *ctx,
+    double width);
 
 
 /*

@@ -127,10 +127,6 @@ ngx_http_portal_pdf_letter_render(const json_t *doc,
     char *err, size_t errlen)
 {
     int                            rc;
-    size_t                         i;
-    cairo_status_t                 status;
-    cairo_font_options_t          *options;
-    PangoFontDescription          *font;
     ngx_http_portal_pdf_buf_t      buf;
     ngx_http_portal_pdf_ctx_t     *ctx;
     ngx_http_portal_pdf_letter_t   lt;
@@ -152,47 +148,13 @@ ngx_http_portal_pdf_letter_render(const json_t *doc,
 
     ctx = &lt.pdf;
 
-    ctx->doc = doc;
-    ctx->town = town;
-    ctx->budget = NGX_HTTP_PORTAL_PDF_TEXT_MAX;
-
     rc = -1;
-
-    ctx->surface = cairo_pdf_surface_create_for_stream(
-                       ngx_http_portal_pdf_write, &buf,
-                       NGX_HTTP_PORTAL_PDF_WIDTH, NGX_HTTP_PORTAL_PDF_HEIGHT);
-
-    ctx->cr = cairo_create(ctx->surface);
-
-    if (cairo_status(ctx->cr) != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cairo: %s",
-                 cairo_status_to_string(cairo_status(ctx->cr)));
-        goto done;
-    }
 
     /* as the request's PDF: 72 dpi, unhinted metrics, French */
 
-    ctx->context = pango_font_map_create_context(
-                                        ngx_http_portal_pdf_font_map());
-
-    pango_cairo_update_context(ctx->cr, ctx->context);
-    pango_cairo_context_set_resolution(ctx->context, 72.0);
-
-    options = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options(ctx->context, options);
-    cairo_font_options_destroy(options);
-
-    pango_context_set_language(ctx->context,
-                               pango_language_from_string("fr"));
-
-    font = pango_font_description_from_string(NGX_HTTP_PORTAL_PDF_FONT);
-    pango_context_set_font_description(ctx->context, font);
-    pango_font_description_free(font);
-
-    ctx->text.s = g_string_sized_new(256);
-    ctx->text.attrs = pango_attr_list_new();
+    if (ngx_http_portal_pdf_begin(ctx, &buf, doc, town, err, errlen) != 0) {
+        goto done;
+    }
 
     if (ngx_http_portal_pdf_letter_compose(&lt) != 0) {
         snprintf(err, errlen, "too many blocks of text");
@@ -210,38 +172,9 @@ ngx_http_portal_pdf_letter_render(const json_t *doc,
     ngx_http_portal_pdf_letter_draw(&lt);
     (void) ngx_http_portal_pdf_flow(ctx);
 
-    cairo_destroy(ctx->cr);
-    ctx->cr = NULL;
-
-    cairo_surface_finish(ctx->surface);
-    status = cairo_surface_status(ctx->surface);
-
-    if (status != CAIRO_STATUS_SUCCESS) {
-        if (buf.overflow) {
-            snprintf(err, errlen, "the PDF is larger than %d MiB",
-                     NGX_HTTP_PORTAL_PDF_SIZE_MAX / 1024 / 1024);
-
-        } else {
-            snprintf(err, errlen, "cairo: %s",
-                     cairo_status_to_string(status));
-        }
-
-        goto done;
-    }
-
-    *pdf = buf.data;
-    *len = buf.len;
-    buf.data = NULL;
-
-    rc = 0;
+    rc = ngx_http_portal_pdf_end(ctx, &buf, pdf, len, err, errlen);
 
 done:
-
-    for (i = 0; i < ctx->nblocks; i++) {
-        g_object_unref(ctx->blocks[i].layout);
-    }
-
-    free(ctx->blocks);
 
     if (lt.head != NULL) {
         g_object_unref(lt.head);
@@ -255,33 +188,7 @@ done:
         g_object_unref(lt.to);
     }
 
-    if (ctx->running != NULL) {
-        g_object_unref(ctx->running);
-    }
-
-    if (ctx->footer != NULL) {
-        g_object_unref(ctx->footer);
-    }
-
-    if (ctx->folio != NULL) {
-        g_object_unref(ctx->folio);
-    }
-
-    if (ctx->text.s != NULL) {
-        g_string_free(ctx->text.s, TRUE);
-        pango_attr_list_unref(ctx->text.attrs);
-    }
-
-    if (ctx->context != NULL) {
-        g_object_unref(ctx->context);
-    }
-
-    if (ctx->cr != NULL) {
-        cairo_destroy(ctx->cr);
-    }
-
-    cairo_surface_destroy(ctx->surface);
-    free(buf.data);
+    ngx_http_portal_pdf_free(ctx, &buf);
 
     return rc;
 }
@@ -317,61 +224,25 @@ ngx_http_portal_pdf_letter_compose(ngx_http_portal_pdf_letter_t *lt)
 static void
 ngx_http_portal_pdf_letter_metadata(ngx_http_portal_pdf_ctx_t *ctx)
 {
-    char                      date[64];
-    const json_t             *v;
-    ngx_http_portal_pdf_tm_t  tm;
+    const json_t              *v;
+    ngx_http_portal_pdf_tm_t   tm;
 
-    ngx_http_portal_pdf_add(ctx, "Courrier", 0);
-
-    v = ngx_http_portal_pdf_get(ctx->doc, NGX_HTTP_PORTAL_PDF_K_SUBJECT);
-
-    if (!ngx_http_portal_pdf_empty(v)) {
-        ngx_http_portal_pdf_add(ctx, " — ", 0);
-        (void) ngx_http_portal_pdf_add_data(ctx, v, 0,
-                                            NGX_HTTP_PORTAL_PDF_FIELD_MAX,
-                                            NGX_HTTP_PORTAL_PDF_LINE);
-    }
-
-    cairo_pdf_surface_set_metadata(ctx->surface, CAIRO_PDF_METADATA_TITLE,
-                                   ctx->text.s->str);
-    ngx_http_portal_pdf_reset(ctx);
-
-    if (ctx->town != NULL
-        && ngx_http_portal_pdf_add_town(ctx, ctx->town->name, 0))
-    {
-        cairo_pdf_surface_set_metadata(ctx->surface,
-                                       CAIRO_PDF_METADATA_AUTHOR,
-                                       ctx->text.s->str);
-        ngx_http_portal_pdf_reset(ctx);
-    }
-
-    cairo_pdf_surface_set_metadata(ctx->surface, CAIRO_PDF_METADATA_SUBJECT,
-                                   "Courrier de la mairie à un usager");
-    cairo_pdf_surface_set_metadata(ctx->surface, CAIRO_PDF_METADATA_CREATOR,
-                                   "Portail Citoyen");
+    /* the date the letter is due, when it has a time */
 
     v = ngx_http_portal_pdf_get(ctx->doc, NGX_HTTP_PORTAL_PDF_K_DUE_AT);
 
-    if (json_is_string(v)
-        && ngx_http_portal_pdf_parse_time(json_string_value(v),
-                                          json_string_length(v), &tm) == 0
-        && tm.has_time)
+    if (!json_is_string(v)
+        || ngx_http_portal_pdf_parse_time(json_string_value(v),
+                                          json_string_length(v), &tm) != 0)
     {
-        if (tm.has_offset) {
-            snprintf(date, sizeof(date),
-                     "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-                     tm.year, tm.month, tm.day, tm.hour, tm.min, tm.sec,
-                     tm.offset < 0 ? '-' : '+',
-                     abs(tm.offset) / 60, abs(tm.offset) % 60);
-
-        } else {
-            snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d",
-                     tm.year, tm.month, tm.day, tm.hour, tm.min, tm.sec);
-        }
-
-        cairo_pdf_surface_set_metadata(ctx->surface,
-                                       CAIRO_PDF_METADATA_CREATE_DATE, date);
+        tm.has_time = 0;
     }
+
+    ngx_http_portal_pdf_add(ctx, "Courrier", 0);
+
+    ngx_http_portal_pdf_describe(ctx,
+        ngx_http_portal_pdf_get(ctx->doc, NGX_HTTP_PORTAL_PDF_K_SUBJECT),
+        "Courrier de la mairie à un usager", &tm);
 }
 
 
@@ -928,28 +799,15 @@ static PangoLayout *
 ngx_http_portal_pdf_letter_take(ngx_http_portal_pdf_ctx_t *ctx,
     double width, unsigned one_line)
 {
-    PangoLayout     *layout;
-    PangoAttribute  *a;
+    PangoLayout  *layout;
 
-    a = pango_attr_insert_hyphens_new(FALSE);
-    a->start_index = 0;
-    a->end_index = PANGO_ATTR_INDEX_TO_TEXT_END;
-    pango_attr_list_insert_before(ctx->text.attrs, a);
-
-    layout = pango_layout_new(ctx->context);
-
-    pango_layout_set_width(layout, (int) (width * PANGO_SCALE));
-    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_text(layout, ctx->text.s->str, (int) ctx->text.s->len);
-    pango_layout_set_attributes(layout, ctx->text.attrs);
+    layout = ngx_http_portal_pdf_take(ctx, width);
 
     /* each line of an address on one line, cut with "…" if it must be */
 
     if (one_line) {
         pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
     }
-
-    ngx_http_portal_pdf_reset(ctx);
 
     return layout;
 }

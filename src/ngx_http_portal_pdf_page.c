@@ -18,8 +18,6 @@
 #include "ngx_http_portal_pdf_common.h"
 
 
-static PangoLayout *ngx_http_portal_pdf_take(ngx_http_portal_pdf_ctx_t *ctx,
-    double width);
 static void ngx_http_portal_pdf_place(ngx_http_portal_pdf_ctx_t *ctx,
     size_t i);
 static double ngx_http_portal_pdf_need(ngx_http_portal_pdf_ctx_t *ctx,
@@ -89,7 +87,7 @@ ngx_http_portal_pdf_push(ngx_http_portal_pdf_ctx_t *ctx,
 
 /* a layout of the text put together, which starts again empty */
 
-static PangoLayout *
+PangoLayout *
 ngx_http_portal_pdf_take(ngx_http_portal_pdf_ctx_t *ctx, double width)
 {
     PangoLayout     *layout;

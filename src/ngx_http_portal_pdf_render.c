@@ -79,10 +79,6 @@ ngx_http_portal_pdf_render(const json_t *doc,
     char *err, size_t errlen)
 {
     int                         rc;
-    size_t                      i;
-    cairo_status_t              status;
-    cairo_font_options_t       *options;
-    PangoFontDescription       *font;
     ngx_http_portal_pdf_buf_t   buf;
     ngx_http_portal_pdf_ctx_t   ctx;
 
@@ -100,49 +96,11 @@ ngx_http_portal_pdf_render(const json_t *doc,
     memset(&buf, 0, sizeof(buf));
     memset(&ctx, 0, sizeof(ctx));
 
-    ctx.doc = doc;
-    ctx.town = town;
-    ctx.budget = NGX_HTTP_PORTAL_PDF_TEXT_MAX;
-
     rc = -1;
 
-    ctx.surface = cairo_pdf_surface_create_for_stream(
-                      ngx_http_portal_pdf_write, &buf,
-                      NGX_HTTP_PORTAL_PDF_WIDTH, NGX_HTTP_PORTAL_PDF_HEIGHT);
-
-    ctx.cr = cairo_create(ctx.surface);
-
-    if (cairo_status(ctx.cr) != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cairo: %s",
-                 cairo_status_to_string(cairo_status(ctx.cr)));
+    if (ngx_http_portal_pdf_begin(&ctx, &buf, doc, town, err, errlen) != 0) {
         goto done;
     }
-
-    /*
-     * The font map of this thread; 72 dpi, so that a point of the fonts
-     * is a unit of the page, and metrics unhinted, as on paper
-     */
-
-    ctx.context = pango_font_map_create_context(
-                                        ngx_http_portal_pdf_font_map());
-
-    pango_cairo_update_context(ctx.cr, ctx.context);
-    pango_cairo_context_set_resolution(ctx.context, 72.0);
-
-    options = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options(ctx.context, options);
-    cairo_font_options_destroy(options);
-
-    pango_context_set_language(ctx.context, pango_language_from_string("fr"));
-
-    font = pango_font_description_from_string(NGX_HTTP_PORTAL_PDF_FONT);
-    pango_context_set_font_description(ctx.context, font);
-    pango_font_description_free(font);
-
-    ctx.text.s = g_string_sized_new(256);
-    ctx.text.attrs = pango_attr_list_new();
 
     if (ngx_http_portal_pdf_compose(&ctx) != 0) {
         snprintf(err, errlen, "too many blocks of text");
@@ -159,14 +117,86 @@ ngx_http_portal_pdf_render(const json_t *doc,
     ctx.draw = 1;
     (void) ngx_http_portal_pdf_flow(&ctx);
 
-    cairo_destroy(ctx.cr);
-    ctx.cr = NULL;
+    rc = ngx_http_portal_pdf_end(&ctx, &buf, pdf, len, err, errlen);
 
-    cairo_surface_finish(ctx.surface);
-    status = cairo_surface_status(ctx.surface);
+done:
+
+    ngx_http_portal_pdf_free(&ctx, &buf);
+
+    return rc;
+}
+
+
+int
+ngx_http_portal_pdf_begin(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf, const json_t *doc,
+    const ngx_http_portal_pdf_town_t *town, char *err, size_t errlen)
+{
+    cairo_font_options_t  *options;
+    PangoFontDescription  *font;
+
+    ctx->doc = doc;
+    ctx->town = town;
+    ctx->budget = NGX_HTTP_PORTAL_PDF_TEXT_MAX;
+
+    ctx->surface = cairo_pdf_surface_create_for_stream(
+                       ngx_http_portal_pdf_write, buf,
+                       NGX_HTTP_PORTAL_PDF_WIDTH, NGX_HTTP_PORTAL_PDF_HEIGHT);
+
+    ctx->cr = cairo_create(ctx->surface);
+
+    if (cairo_status(ctx->cr) != CAIRO_STATUS_SUCCESS) {
+        snprintf(err, errlen, "cairo: %s",
+                 cairo_status_to_string(cairo_status(ctx->cr)));
+        return -1;
+    }
+
+    /*
+     * The font map of this thread; 72 dpi, so that a point of the fonts
+     * is a unit of the page, and metrics unhinted, as on paper
+     */
+
+    ctx->context = pango_font_map_create_context(
+                                        ngx_http_portal_pdf_font_map());
+
+    pango_cairo_update_context(ctx->cr, ctx->context);
+    pango_cairo_context_set_resolution(ctx->context, 72.0);
+
+    options = cairo_font_options_create();
+    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options(ctx->context, options);
+    cairo_font_options_destroy(options);
+
+    pango_context_set_language(ctx->context,
+                               pango_language_from_string("fr"));
+
+    font = pango_font_description_from_string(NGX_HTTP_PORTAL_PDF_FONT);
+    pango_context_set_font_description(ctx->context, font);
+    pango_font_description_free(font);
+
+    ctx->text.s = g_string_sized_new(256);
+    ctx->text.attrs = pango_attr_list_new();
+
+    return 0;
+}
+
+
+int
+ngx_http_portal_pdf_end(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf, u_char **pdf, size_t *len, char *err,
+    size_t errlen)
+{
+    cairo_status_t  status;
+
+    cairo_destroy(ctx->cr);
+    ctx->cr = NULL;
+
+    cairo_surface_finish(ctx->surface);
+    status = cairo_surface_status(ctx->surface);
 
     if (status != CAIRO_STATUS_SUCCESS) {
-        if (buf.overflow) {
+        if (buf->overflow) {
             snprintf(err, errlen, "the PDF is larger than %d MiB",
                      NGX_HTTP_PORTAL_PDF_SIZE_MAX / 1024 / 1024);
 
@@ -175,52 +205,56 @@ ngx_http_portal_pdf_render(const json_t *doc,
                      cairo_status_to_string(status));
         }
 
-        goto done;
+        return -1;
     }
 
-    *pdf = buf.data;
-    *len = buf.len;
-    buf.data = NULL;
+    *pdf = buf->data;
+    *len = buf->len;
+    buf->data = NULL;
 
-    rc = 0;
+    return 0;
+}
 
-done:
 
-    for (i = 0; i < ctx.nblocks; i++) {
-        g_object_unref(ctx.blocks[i].layout);
+void
+ngx_http_portal_pdf_free(ngx_http_portal_pdf_ctx_t *ctx,
+    ngx_http_portal_pdf_buf_t *buf)
+{
+    size_t  i;
+
+    for (i = 0; i < ctx->nblocks; i++) {
+        g_object_unref(ctx->blocks[i].layout);
     }
 
-    free(ctx.blocks);
+    free(ctx->blocks);
 
-    if (ctx.running != NULL) {
-        g_object_unref(ctx.running);
+    if (ctx->running != NULL) {
+        g_object_unref(ctx->running);
     }
 
-    if (ctx.footer != NULL) {
-        g_object_unref(ctx.footer);
+    if (ctx->footer != NULL) {
+        g_object_unref(ctx->footer);
     }
 
-    if (ctx.folio != NULL) {
-        g_object_unref(ctx.folio);
+    if (ctx->folio != NULL) {
+        g_object_unref(ctx->folio);
     }
 
-    if (ctx.text.s != NULL) {
-        g_string_free(ctx.text.s, TRUE);
-        pango_attr_list_unref(ctx.text.attrs);
+    if (ctx->text.s != NULL) {
+        g_string_free(ctx->text.s, TRUE);
+        pango_attr_list_unref(ctx->text.attrs);
     }
 
-    if (ctx.context != NULL) {
-        g_object_unref(ctx.context);
+    if (ctx->context != NULL) {
+        g_object_unref(ctx->context);
     }
 
-    if (ctx.cr != NULL) {
-        cairo_destroy(ctx.cr);
+    if (ctx->cr != NULL) {
+        cairo_destroy(ctx->cr);
     }
 
-    cairo_surface_destroy(ctx.surface);
-    free(buf.data);
-
-    return rc;
+    cairo_surface_destroy(ctx->surface);
+    free(buf->data);
 }
 
 

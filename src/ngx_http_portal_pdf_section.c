@@ -697,10 +697,6 @@ ngx_http_portal_pdf_heading(ngx_http_portal_pdf_ctx_t *ctx, const char *title)
 static void
 ngx_http_portal_pdf_metadata(ngx_http_portal_pdf_ctx_t *ctx)
 {
-    char                             date[64];
-    const json_t                    *v;
-    const ngx_http_portal_pdf_tm_t  *tm;
-
     ngx_http_portal_pdf_add(ctx, "Demande ", 0);
 
     (void) ngx_http_portal_pdf_add_data(ctx,
@@ -708,14 +704,25 @@ ngx_http_portal_pdf_metadata(ngx_http_portal_pdf_ctx_t *ctx)
                                        NGX_HTTP_PORTAL_PDF_K_REFERENCE),
                0, 64, NGX_HTTP_PORTAL_PDF_LINE);
 
-    v = ngx_http_portal_pdf_get(
+    ngx_http_portal_pdf_describe(ctx,
+        ngx_http_portal_pdf_get(
                      ngx_http_portal_pdf_get(ctx->doc,
                                              NGX_HTTP_PORTAL_PDF_K_PROCEDURE),
-                     NGX_HTTP_PORTAL_PDF_K_TITLE);
+                     NGX_HTTP_PORTAL_PDF_K_TITLE),
+        "Récapitulatif d’une demande faite en ligne", &ctx->generated_tm);
+}
 
-    if (!ngx_http_portal_pdf_empty(v)) {
+
+void
+ngx_http_portal_pdf_describe(ngx_http_portal_pdf_ctx_t *ctx,
+    const json_t *title, const char *subject,
+    const ngx_http_portal_pdf_tm_t *tm)
+{
+    char  date[64];
+
+    if (!ngx_http_portal_pdf_empty(title)) {
         ngx_http_portal_pdf_add(ctx, " — ", 0);
-        (void) ngx_http_portal_pdf_add_data(ctx, v, 0,
+        (void) ngx_http_portal_pdf_add_data(ctx, title, 0,
                                             NGX_HTTP_PORTAL_PDF_FIELD_MAX,
                                             NGX_HTTP_PORTAL_PDF_LINE);
     }
@@ -734,12 +741,9 @@ ngx_http_portal_pdf_metadata(ngx_http_portal_pdf_ctx_t *ctx)
     }
 
     cairo_pdf_surface_set_metadata(ctx->surface, CAIRO_PDF_METADATA_SUBJECT,
-                                   "Récapitulatif d’une demande faite "
-                                   "en ligne");
+                                   subject);
     cairo_pdf_surface_set_metadata(ctx->surface, CAIRO_PDF_METADATA_CREATOR,
                                    "Portail Citoyen");
-
-    tm = &ctx->generated_tm;
 
     if (tm->has_time) {
         if (tm->has_offset) {

@@ -19,6 +19,7 @@ use lib 't/lib';
 use Test::Portal;
 use Test::Portal::Citizen;
 use Test::Portal::Requests;
+use Test::Portal::Pdf;
 
 use Encode ();
 use File::Basename qw(dirname);
@@ -37,7 +38,6 @@ CONF
 
 # PDFs on a pool of their own, as conf/ has it
 my $POOLS = 'thread_pool portal_pdf threads=2 max_queue=64;';
-my $PDF_POOL = "portal_pdf_thread_pool portal_pdf;\n";
 
 # the same API, its connections logging at debug level: to see a PDF go
 # to the thread pool
@@ -110,21 +110,6 @@ sub request_in {
            . ' to_state, actor, motive) VALUES ' . join(', ', @events));
     }
     return ($req->{id}, $req->{reference});
-}
-
-# pdftotext's text, no-break spaces as spaces
-sub pdf_file {
-    my ($name, $pdf) = @_;
-    my $f = servroot() . "/$name.pdf";
-    write_file($f, $pdf);
-    return $f;
-}
-
-sub pdf_text {
-    my ($f) = @_;
-    my $t = Encode::decode('UTF-8', scalar `pdftotext -layout '$f' - 2>&1`);
-    $t =~ s/[\x{a0}\x{202f}]/ /g;
-    return $t;
 }
 
 sub pdf_info {
@@ -372,21 +357,12 @@ ok(start_nginx(http_config => citizen_http_config(extra => $PDF_POOL),
 $off = error_log_offset();
 $dbg_off = -s $dbg // 0;
 
-my @long;
-for my $n (1, 2) {
-    push @long, http_start(GET => "/slow/api/requests/$big.pdf",
-                           headers => [ Cookie => $c->cookie_header ]);
-    wait_until(sub {
-        my @posted = read_file($dbg, $dbg_off)
-                     =~ /the PDF of request \Q$big\E goes to the thread/g;
-        return @posted == $n;
-    }, 10, "long PDF $n to go to the thread pool");
-}
+my @long = pdf_pool_fill("/slow/api/requests/$big.pdf", $c->cookie_header,
+                         $dbg, $dbg_off, 'request', $big);
 
 $res = $c->call(GET => "requests/$id.pdf");
-is(join(' ', $res->{status}, ($res->{json} // {})->{error}{code} // '',
-        $res->{headers}{'retry-after'} // 'no Retry-After'),
-   '503 busy 2', 'a PDF drawn, another waiting: the next one gets 503 busy,'
+is(busy_answer($res), '503 busy 2',
+   'a PDF drawn, another waiting: the next one gets 503 busy,'
    . ' Retry-After: 2')
     or diag "$res->{status} $res->{body}";
 like(error_log_since($off),

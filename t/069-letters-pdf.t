@@ -15,6 +15,7 @@ use lib 't/lib';
 use Test::Portal;
 use Test::Portal::Citizen;
 use Test::Portal::Agents;
+use Test::Portal::Pdf;
 
 use Encode ();
 use POSIX qw(strftime);
@@ -28,8 +29,6 @@ portal_town_service  "Pôle des démarches en ligne";
 portal_town_address  "2 place de l’Église" "99999 Val-d’Essai";
 CONF
 
-my $PDF_POOL = "portal_pdf_thread_pool portal_pdf;\n";
-
 # the agents' API again, its connections logging at debug level: to see a
 # PDF go to the thread pool
 my $CONF = "$API\n$ADMIN_API\n"
@@ -37,24 +36,6 @@ my $CONF = "$API\n$ADMIN_API\n"
     . ' error_log logs/letter-debug.log debug; }';
 
 sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime(time + $_[0])) }
-
-sub pdf_file {
-    my ($name, $pdf) = @_;
-    my $f = servroot() . "/$name.pdf";
-    write_file($f, $pdf);
-    return $f;
-}
-
-# pdftotext's text (of a part of page 1, in points, when told), no-break
-# spaces as spaces
-sub pdf_text {
-    my ($f, @box) = @_;
-    my $crop = @box ? "-f 1 -l 1 -r 72 -x $box[0] -y $box[1] -W $box[2]"
-                      . " -H $box[3]" : '-layout';
-    my $t = Encode::decode('UTF-8', scalar `pdftotext $crop '$f' - 2>&1`);
-    $t =~ s/[\x{a0}\x{202f}]/ /g;
-    return $t;
-}
 
 sub pdf_title {
     my ($f) = @_;
@@ -192,21 +173,13 @@ ok(start_nginx(main_config => "thread_pool portal threads=1 max_queue=8;\n"
 
 my $dbg = servroot() . '/logs/letter-debug.log';
 my $dbg_off = -s $dbg // 0;
-my @long;
-for my $n (1, 2) {
-    push @long, http_start(GET => "/slow/admin/api/letters/$big.pdf",
-                           headers => [ Cookie => $admin->cookie_header ]);
-    wait_until(sub {
-        my @posted = read_file($dbg, $dbg_off)
-                     =~ /the PDF of letter \Q$big\E goes to the thread/g;
-        return @posted == $n;
-    }, 10, "long letter $n to go to the thread pool");
-}
+my @long = pdf_pool_fill("/slow/admin/api/letters/$big.pdf",
+                         $admin->cookie_header, $dbg, $dbg_off, 'letter',
+                         $big);
 
 $res = $admin->call(GET => "letters/$letter.pdf");
-is(join(' ', $res->{status}, ($res->{json} // {})->{error}{code} // '',
-        $res->{headers}{'retry-after'} // 'no Retry-After'),
-   '503 busy 2', 'a letter drawn, another waiting: the next gets 503 busy,'
+is(busy_answer($res), '503 busy 2',
+   'a letter drawn, another waiting: the next gets 503 busy,'
    . ' Retry-After: 2') or diag "$res->{status} $res->{body}";
 
 my @made = http_collect(@long);

@@ -83,30 +83,18 @@
         return estConnecte() && P.session.role === 'admin';
     }
 
-    function libelleRole(role) {
-        return Object.prototype.hasOwnProperty.call(ROLES, role)
-               ? ROLES[role] : String(role || '');
-    }
-
     function dans(table, cle) {
         return Object.prototype.hasOwnProperty.call(table, cle)
                ? table[cle] : String(cle || '');
     }
 
+    function libelleRole(role) {
+        return dans(ROLES, role);
+    }
+
     /* "3 décembre 2026 à 14:05" */
     function dateHeure(valeur) {
-        if (!valeur) {
-            return '';
-        }
-        var d = new Date(valeur);
-        if (isNaN(d.getTime())) {
-            return String(valeur);
-        }
-        return d.toLocaleDateString('fr-FR', {
-            day: 'numeric', month: 'long', year: 'numeric'
-        }) + ' à ' + d.toLocaleTimeString('fr-FR', {
-            hour: '2-digit', minute: '2-digit'
-        });
+        return P.dateFr(valeur, true);
     }
 
     /* A birth date "1979-05-03" as "03/05/1979", whatever the time zone. */

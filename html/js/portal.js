@@ -1559,7 +1559,8 @@
                + '-' + h.slice(16, 20) + '-' + h.slice(20);
     }
 
-    function dateFr(valeur) {
+    /* "3 décembre 2026"; with avecHeure, "3 décembre 2026 à 14:05" */
+    function dateFr(valeur, avecHeure) {
         if (!valeur) {
             return '';
         }
@@ -1567,8 +1568,14 @@
         if (isNaN(d.getTime())) {
             return String(valeur);
         }
-        return d.toLocaleDateString('fr-FR', {
+        var texte = d.toLocaleDateString('fr-FR', {
             day: 'numeric', month: 'long', year: 'numeric'
+        });
+        if (!avecHeure) {
+            return texte;
+        }
+        return texte + ' à ' + d.toLocaleTimeString('fr-FR', {
+            hour: '2-digit', minute: '2-digit'
         });
     }
 

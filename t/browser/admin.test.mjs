@@ -11,10 +11,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    BASE_URL, CSP, url, launch, waitReady, runAxe, formatViolations,
+    BASE_URL, url, launch, waitReady, runAxe, formatViolations,
     screenshotPath, fakeApi, BUREAU, TELEPHONE, sansDebordement, focus,
     psql, uniqueLetters, ClientApi, creerCompteApi, waitForMail, captchaAnswer,
-    adresseDesTests,
+    adresseDesTests, contexteCsp, surveillerPage, texteFocus,
 } from './lib.mjs';
 
 const PAGES = [
@@ -596,42 +596,15 @@ describe('agents\' pages against a stand-in API', () => {
     });
 });
 
-// The text of the element that has the focus.
-async function texteFocus(page) {
-    return page.evaluate(() => (document.activeElement
-        ? document.activeElement.textContent.replace(/\s+/g, ' ').trim() : null));
-}
-
 describe('agents\' pages under the strict Content-Security-Policy', () => {
     test('no violation, no script error, no request to another origin', { timeout: 180000 },
          async () => {
-        const context = await browser.newContext({ locale: 'fr-FR' });
-        await context.route('**/*', async (route) => {
-            const response = await route.fetch();
-            const headers = response.headers();
-            if (!headers['content-security-policy']) {
-                headers['content-security-policy'] = CSP;
-            }
-            await route.fulfill({ response, headers });
-        });
-        await context.addInitScript(() => {
-            window.__violations = [];
-            document.addEventListener('securitypolicyviolation', (e) => {
-                window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`);
-            });
-        });
-        const origine = new URL(BASE_URL).origin;
+        const { context } = await contexteCsp(browser);
         try {
             for (const p of PAGES) {
                 const page = await context.newPage();
                 const problemes = [];
-                page.on('pageerror', (e) => problemes.push(`script error: ${e.message}`));
-                page.on('request', (r) => {
-                    const u = new URL(r.url());
-                    if (u.protocol !== 'data:' && u.origin !== origine) {
-                        problemes.push(`request to another origin: ${r.url()}`);
-                    }
-                });
+                surveillerPage(page, problemes);
                 await page.goto(url(p.chemin));
                 await waitReady(page);
                 problemes.push(...await page.evaluate(() => window.__violations));

@@ -429,6 +429,43 @@ export function adresseDesTests() {
     return /^[0-9.]+$/.test(hote) ? hote : '127.0.0.1';
 }
 
+// A context of its own whose pages run under the strict CSP: the server's,
+// or ours where an answer comes without one; every violation is kept in
+// window.__violations. cspDuServeur(): the server sent it on every answer.
+export async function contexteCsp(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    let serveurEnvoieCsp = true;
+    await context.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = response.headers();
+        if (!headers['content-security-policy']) {
+            serveurEnvoieCsp = false;
+            headers['content-security-policy'] = CSP;
+        }
+        await route.fulfill({ response, headers });
+    });
+    await context.addInitScript(() => {
+        window.__violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => {
+            window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`);
+        });
+    });
+    return { context, cspDuServeur: () => serveurEnvoieCsp };
+}
+
+// The page's script errors and its requests to another origin than the
+// portal's, pushed into problemes as they happen.
+export function surveillerPage(page, problemes) {
+    const origine = new URL(BASE_URL).origin;
+    page.on('pageerror', (e) => problemes.push(`script error: ${e.message}`));
+    page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.protocol !== 'data:' && u.origin !== origine) {
+            problemes.push(`request to another origin: ${r.url()}`);
+        }
+    });
+}
+
 // The text of the element that has the keyboard focus.
 export async function texteFocus(page) {
     return page.evaluate(() => (document.activeElement

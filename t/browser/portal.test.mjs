@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import {
     BASE_URL, CSP, url, launch, waitReady, runAxe, formatViolations,
     screenshotPath, fakeApi, BUREAU, TELEPHONE, sansDebordement, focus,
+    contexteCsp, surveillerPage,
 } from './lib.mjs';
 
 const PAGES = [
@@ -192,39 +193,16 @@ describe('every page, as served', () => {
 describe('strict Content-Security-Policy, nothing from another site', () => {
     test('every page runs under the CSP with no violation, no script error, '
          + 'no request to another origin', { timeout: 90000 }, async (t) => {
-        const context = await browser.newContext({ locale: 'fr-FR' });
-        let serverSendsCsp = true;
-        // Enforce the policy even where the server under test does not send it.
-        await context.route('**/*', async (route) => {
-            const response = await route.fetch();
-            const headers = response.headers();
-            if (!headers['content-security-policy']) {
-                serverSendsCsp = false;
-                headers['content-security-policy'] = CSP;
-            }
-            await route.fulfill({ response, headers });
-        });
-        await context.addInitScript(() => {
-            window.__violations = [];
-            document.addEventListener('securitypolicyviolation', (e) => {
-                window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`);
-            });
-        });
-        const origine = new URL(BASE_URL).origin;
+        // The policy enforced even where the server under test does not send it.
+        const { context, cspDuServeur } = await contexteCsp(browser);
         try {
             for (const p of PAGES) {
                 const page = await context.newPage();
                 const problemes = [];
-                page.on('pageerror', (e) => problemes.push(`script error: ${e.message}`));
+                surveillerPage(page, problemes);
                 page.on('console', (m) => {
                     if (/Content Security Policy/i.test(m.text())) {
                         problemes.push(`console: ${m.text()}`);
-                    }
-                });
-                page.on('request', (r) => {
-                    const u = new URL(r.url());
-                    if (u.protocol !== 'data:' && u.origin !== origine) {
-                        problemes.push(`request to another origin: ${r.url()}`);
                     }
                 });
                 await page.goto(url(p.path));
@@ -246,7 +224,7 @@ describe('strict Content-Security-Policy, nothing from another site', () => {
                 assert.deepEqual(problemes, [], `${p.path}`);
                 await page.close();
             }
-            if (!serverSendsCsp) {
+            if (!cspDuServeur()) {
                 t.diagnostic(`note: ${BASE_URL} sends no Content-Security-Policy header; `
                              + 'the test enforced it itself');
             }
