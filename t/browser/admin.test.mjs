@@ -226,7 +226,7 @@ async function deuxLargeurs(page, nom) {
 
 // The page's content loaded (admin.js says so once its first load is done).
 async function contenuPret(page) {
-    await page.waitForSelector('html[data-admin="pret"]', { state: 'attached', timeout: 20000 });
+    await page.waitForSelector('html[data-admin="pret"]', { state: 'attached', timeout: 60000 });
 }
 
 // A live region once it says something final (not "…en cours…") that
@@ -236,7 +236,7 @@ async function messageFinal(page, selecteur, motif) {
         await page.waitForFunction(([s, source]) => {
             const t = document.querySelector(s).textContent.trim();
             return t && !t.endsWith('…') && new RegExp(source).test(t);
-        }, [selecteur, motif.source], { timeout: 20000 });
+        }, [selecteur, motif.source], { timeout: 60000 });
     } catch (e) {
         throw new Error(`${selecteur} never said ${motif}: `
                         + `"${(await page.locator(selecteur).textContent()).trim()}"`);
