@@ -1575,7 +1575,7 @@
         };
     }
 
-    document.addEventListener('portail:session', function () {
+    P.surSession(function () {
         afficherAgent();
         if (!P.session.connu) {
             return;

@@ -1766,7 +1766,7 @@
         if (fermer) {
             fermer.addEventListener('click', fermerFiche);
         }
-        document.addEventListener('portail:session', surSession);
+        P.surSession(surSession);
     }
 
     demarrer();

@@ -1803,7 +1803,7 @@
             etat.pret.then(focusFormulaire);
             return true;
         };
-        document.addEventListener('portail:session', surSession);
+        P.surSession(surSession);
 
         var pret;
         if (etat.idDemande) {

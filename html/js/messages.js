@@ -67,7 +67,7 @@
         });
     }
 
-    document.addEventListener('portail:session', function () {
+    P.surSession(function () {
         var connecte = document.documentElement
             .getAttribute('data-connecte') === 'oui';
         P.tous('[data-messages]').forEach(function (conteneur) {

@@ -387,6 +387,22 @@
 
     /* -------------------------------------------------------- session */
 
+    /* Set once the first GET session is answered and shown. */
+    var sessionAffichee = false;
+
+    /*
+     * Calls fn at each change of the session (event "portail:session") and,
+     * when the first answer has already been shown, at once: the page's own
+     * script may run after it, since the browser lets other tasks (that
+     * answer) run between two deferred scripts while the second downloads.
+     */
+    function surSession(fn) {
+        document.addEventListener('portail:session', fn);
+        if (sessionAffichee) {
+            fn({ detail: session });
+        }
+    }
+
     function chargerSession() {
         return appel('GET', 'session').then(function (res) {
             if (!(res.ok && estSession(res.data))) {
@@ -1884,6 +1900,7 @@
     /* Shared with the page scripts (js/compte.js, demarche.js...). */
     window.Portail = {
         session: session,
+        surSession: surSession,
         MESSAGES: MESSAGES,
         TEXTES: TEXTES,
         REGLES: REGLES,
@@ -1937,6 +1954,7 @@
         initOubli();
         afficherEtat();
         chargerSession().then(function () {
+            sessionAffichee = true;
             afficherEtat();
             /* Tells tests (and styles) that the session state is known. */
             document.documentElement.setAttribute('data-portail', 'pret');

@@ -293,6 +293,34 @@ describe('agents\' pages against a stand-in API', () => {
         });
     }
 
+    // The browser runs other tasks between two deferred scripts while the
+    // second downloads: GET session may be answered and shown before the
+    // page's script listens. Holding admin.js until then makes that certain.
+    test('a page script that arrives after the session\'s answer still loads its page',
+         { timeout: 180000 }, async () => {
+        const { context, page, erreurs } = await ouvrir();
+        try {
+            await fakeApi(page, '/admin/api/', reponses('admin'));
+            let retenu = 0;
+            await page.route('**/js/admin.js', async (route) => {
+                await page.waitForSelector('html[data-portail="pret"]',
+                                           { state: 'attached', timeout: 60000 });
+                retenu++;
+                await route.continue();
+            });
+            for (const p of [PAGES[0], PAGES[1], PAGES[4]]) {
+                await page.goto(url(p.chemin));
+                await waitReady(page);
+                await contenuPret(page);
+                assert.equal((await page.locator('h1').textContent()).trim(), p.titre);
+            }
+            assert.ok(retenu >= 1, 'admin.js was held');
+            assert.deepEqual(erreurs, [], 'no script error');
+        } finally {
+            await context.close();
+        }
+    });
+
     test('an instructeur: no admin tab, the admin pages say so and ask nothing of the API',
          { timeout: 180000 }, async () => {
         const { context, page, erreurs } = await ouvrir();
