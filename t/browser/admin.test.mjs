@@ -3,7 +3,8 @@
 // phone, under the strict Content-Security-Policy; against a stand-in API
 // (routes intercepted in the browser) what the server cannot easily be made
 // to show (a second page of a list, every kind of item, an instructeur);
-// then, against the real API, an agent and a citizen in two browser
+// then, against the real API, an admin printing a letter, making a call
+// and retrying a failed mail, and an agent and a citizen in two browser
 // contexts taking a request from "en attente" to "validé".
 //
 //   PORTAL_BASE_URL=http://127.0.0.1:8080 node --test t/browser/admin.test.mjs
@@ -731,6 +732,152 @@ describe('an agent and a citizen, against the real API', () => {
                       || psql('SELECT count(*) FROM portal.audit_log') === '0',
                       'the audit log\'s rows listed');
             assert.deepEqual(erreurs, []);
+        } finally {
+            await context.close();
+        }
+    });
+
+    // The rows of a list, page after page ("Voir plus"), until the one wanted
+    // is there: earlier runs on the same database may have left rows before.
+    async function jusquaLigne(page, liste, ligne) {
+        for (let i = 0; i < 50; i++) {
+            if (await page.locator(`${liste} ${ligne}`).count() > 0) {
+                return page.locator(`${liste} ${ligne}`);
+            }
+            const plus = page.locator(`${liste} .liste__plus button`);
+            if (!await plus.isVisible()) {
+                break;
+            }
+            const avant = await page.locator(`${liste} tbody tr`).count();
+            await plus.click();
+            await page.waitForFunction(([l, n]) => document.querySelectorAll(
+                `${l} tbody tr`).length > n, [liste, avant]);
+        }
+        throw new Error(`${ligne} is not in ${liste}`);
+    }
+
+    test('a letter printed, a call made, a failed mail retried: the admin at work on what '
+         + 'the real API lists', { timeout: 300000 }, async (t) => {
+        const lettres = uniqueLetters(8);
+        const agent = { login: `admin.${lettres}`, nom: `Admin ${majuscule(lettres)}` };
+        psql(`SELECT portal.agent_upsert('${agent.login}', 'admin', '${AGENT_HASH}', `
+             + `'${agent.nom}', NULL)`);
+        const citoyen = {
+            prenom: 'Camille', nom: majuscule(uniqueLetters(9)),
+            email: `lettre.${lettres}@example.org`,
+            password: `Une phrase de passe ${lettres}`, answer: 'Nantes',
+        };
+        const compte = await creerCompteApi(citoyen);
+        const api = new ClientApi();
+        const s = await api.appel('POST', 'session', { login: compte.login,
+                                                       password: citoyen.password });
+        assert.equal(s.status, 200, JSON.stringify(s.data));
+
+        // Two requests answered by post and by phone, and a message on each.
+        const adm = new ClientApi('/admin/api/');
+        const a = await adm.appel('POST', 'session', { login: agent.login,
+                                                       password: AGENT_PASSWORD });
+        assert.equal(a.status, 200, JSON.stringify(a.data));
+        const demandes = {};
+        for (const mode of ['post', 'phone']) {
+            const cree = await api.appel('POST', 'requests', {
+                procedure: 'signalement-voirie', contact_mode: mode,
+                data: { nature: 'chaussee', lieu: `${mode} rue des Lilas`,
+                        description: 'Un trou profond au milieu de la chaussée.' },
+            });
+            assert.equal(cree.status, 201, JSON.stringify(cree.data));
+            const envoi = await api.appel('POST', `requests/${cree.data.id}/submit`);
+            assert.equal(envoi.status, 200, JSON.stringify(envoi.data));
+            const m = await adm.appel('POST', `requests/${cree.data.id}/messages`, {
+                kind: 'information', body: `Le trou sera comblé lundi (${mode} ${lettres}).`,
+            });
+            assert.equal(m.status, 201, JSON.stringify(m.data));
+            demandes[mode] = cree.data;
+        }
+        const idLettre = psql('SELECT l.id FROM portal.letters l JOIN portal.messages m '
+                              + 'ON m.id = l.message_id '
+                              + `WHERE m.request_id = '${demandes.post.id}'`);
+        const idAppel = psql('SELECT c.id FROM portal.calls c JOIN portal.messages m '
+                             + 'ON m.id = c.message_id '
+                             + `WHERE m.request_id = '${demandes.phone.id}'`);
+        assert.match(idLettre, /^[0-9a-f-]{36}$/, 'a letter to print');
+        assert.match(idAppel, /^[0-9a-f-]{36}$/, 'a call to make');
+
+        // A mail of the citizen's that the relay refused for good.
+        await waitForMail({ to: citoyen.email, match: /signalement/i });
+        const idCourriel = psql('UPDATE portal.outbox SET state = \'failed\', attempts = 8, '
+            + 'last_error = \'550 5.1.1 boîte inconnue\', sent_at = NULL '
+            + 'WHERE id = (SELECT max(id) FROM portal.outbox '
+            + `WHERE recipient = '${citoyen.email}' AND state = 'sent') RETURNING id`);
+        assert.match(idCourriel, /^[0-9]+$/, 'a mail made to fail');
+        t.diagnostic(`admin ${agent.login}, letter ${idLettre}, call ${idAppel}, `
+                     + `mail ${idCourriel}`);
+
+        const { context, page, erreurs } = await ouvrir();
+        try {
+            await page.goto(url('/admin/courriers.html'));
+            await waitReady(page);
+            await page.locator('#identifiant').fill(agent.login);
+            await page.locator('#mot-de-passe').fill(AGENT_PASSWORD);
+            await page.locator('#mot-de-passe').press('Enter');
+            await contenuPret(page);
+
+            // The letter: its PDF, then marked printed with the keyboard.
+            const lettre = await jusquaLigne(page, '#lettres-liste', `#lettre-${idLettre}`);
+            assert.match(await lettre.innerText(),
+                         new RegExp(`${demandes.post.reference}[\\s\\S]*${citoyen.nom}`
+                                    + '[\\s\\S]*3 place du Marché[\\s\\S]*44000 Nantes'));
+            const lien = lettre.getByRole('link', { name: /Lettre à imprimer/ });
+            assert.equal(await lien.getAttribute('href'),
+                         url(`/admin/api/letters/${idLettre}.pdf`));
+            const pdf = await context.request.get(await lien.getAttribute('href'));
+            assert.equal(pdf.status(), 200);
+            assert.match(pdf.headers()['content-type'], /^application\/pdf/);
+            assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
+            await deuxLargeurs(page, 'agents-reel-courriers');
+            await lettre.getByRole('button', { name: /Marquer imprimée la lettre/ }).focus();
+            await page.keyboard.press('Enter');
+            await messageFinal(page, '#lettres-message', /marquée imprimée/);
+            assert.match(await texteFocus(page), /^Imprimée le/);
+            assert.equal(psql('SELECT a.login FROM portal.letters l JOIN portal.agents a '
+                              + `ON a.id = l.printed_by WHERE l.id = '${idLettre}'`),
+                         agent.login, 'printed, by this agent');
+
+            // The call: the number to dial, a note, then done.
+            const appel = await jusquaLigne(page, '#appels-liste', `#appel-${idAppel}`);
+            assert.equal(await appel.getByRole('link', { name: '02 40 11 22 33' })
+                .getAttribute('href'), 'tel:0240112233');
+            const note = `Messagerie ${lettres}, rappel demain.`;
+            await appel.getByLabel('Note de l’appel (facultatif)').fill(note);
+            await appel.getByRole('button', { name: /Appel effectué/ }).focus();
+            await page.keyboard.press('Enter');
+            await messageFinal(page, '#appels-message', /noté comme effectué/);
+            assert.match(await texteFocus(page), new RegExp(`^Appel effectué le .*${note}`));
+            assert.equal(psql(`SELECT note FROM portal.calls WHERE id = '${idAppel}' `
+                              + 'AND done_at IS NOT NULL'), note);
+            await deuxLargeurs(page, 'agents-reel-courriers-faits');
+
+            // The failed mail: shown with the relay's answer, then retried.
+            await page.goto(url('/admin/courriels.html'));
+            await waitReady(page);
+            await contenuPret(page);
+            const courriel = await jusquaLigne(page, '#courriels-liste',
+                                               `#courriel-${idCourriel}`);
+            assert.match(await courriel.innerText(),
+                         new RegExp(`${citoyen.email}[\\s\\S]*550 5\\.1\\.1 boîte inconnue`));
+            await deuxLargeurs(page, 'agents-reel-courriels-echec');
+            await courriel.getByRole('button', { name: /Réessayer le courriel/ }).focus();
+            await page.keyboard.press('Enter');
+            await messageFinal(page, '#courriels-message', /remis en file/);
+            assert.notEqual(psql(`SELECT state FROM portal.outbox WHERE id = ${idCourriel}`),
+                            'failed', 'queued again');
+            assert.equal(psql('SELECT count(*) FROM portal.audit_log au '
+                              + 'JOIN portal.agents a ON a.id = au.agent_id '
+                              + `WHERE a.login = '${agent.login}' `
+                              + 'AND au.action IN (\'letter_printed\', \'call_done\', '
+                              + '\'outbox_retry\')'), '3',
+                         'the three actions in the audit log');
+            assert.deepEqual(erreurs, [], 'no script error');
         } finally {
             await context.close();
         }
