@@ -2,8 +2,10 @@
 # or without portal_maildir: captchas expired more than a day ago, failures
 # older than a day, mail delivered more than 90 days ago and an account's
 # document left pending for more than an hour (an upload that will not
-# finish) go; what is recent, and mail still pending, stays.  The tables
-# would otherwise grow under a flood of captchas or guesses.
+# finish) go, and so do letters printed and calls made more than 90 days
+# ago and audit rows older than a year; what is recent, and mail still
+# pending, stays.  The tables would otherwise grow under a flood of
+# captchas or guesses, and the agents' records for ever.
 
 use strict;
 use warnings;
@@ -12,7 +14,7 @@ use Test::Portal;
 
 sub count { scalar psql_query("SELECT count(*) FROM $_[0]") }
 
-plan tests => count_tests() + 11;
+plan tests => count_tests() + 13;
 
 # no portal_maildir: mail stays in the outbox
 my $HTTP = "portal_captcha_test_answer KX7P4M;\n"
@@ -50,7 +52,50 @@ WITH d AS (
     RETURNING id)
 INSERT INTO portal.document_chunks (document_id, n, data)
     SELECT id, 0, '%PDF-'::bytea FROM d;
+INSERT INTO portal.agents (login, name, role, password_hash)
+    VALUES ('alice', 'Alice Durand', 'admin', '$argon2id$x');
+WITH m AS (
+    INSERT INTO portal.messages (account_id, kind, channel, recipient,
+                                 subject, body)
+    SELECT id, 'information', c, 'x', s, 'x'
+      FROM portal.accounts,
+           (VALUES ('post', 'lettre ancienne'), ('post', 'lettre récente'),
+                   ('post', 'lettre à imprimer'), ('phone', 'appel ancien'),
+                   ('phone', 'appel récent'), ('phone', 'appel à passer'))
+           v (c, s)
+    RETURNING id, channel, subject),
+l AS (
+    INSERT INTO portal.letters (message_id, printed_at, printed_by)
+    SELECT m.id, now() - i, CASE WHEN i IS NOT NULL THEN g.id END
+      FROM m CROSS JOIN portal.agents g,
+           (VALUES ('lettre ancienne', interval '100 days'),
+                   ('lettre récente', interval '10 days'),
+                   ('lettre à imprimer', NULL)) v (s, i)
+     WHERE m.subject = v.s)
+INSERT INTO portal.calls (message_id, done_at, done_by)
+    SELECT m.id, now() - i, CASE WHEN i IS NOT NULL THEN g.id END
+      FROM m CROSS JOIN portal.agents g,
+           (VALUES ('appel ancien', interval '100 days'),
+                   ('appel récent', interval '10 days'),
+                   ('appel à passer', NULL)) v (s, i)
+     WHERE m.subject = v.s;
+INSERT INTO portal.audit_log (at, agent_id, action)
+    SELECT now() - i, id, a FROM portal.agents,
+           (VALUES (interval '400 days', 'account_read'),
+                   (interval '300 days', 'request_read')) v (i, a);
 SQL
+
+# what remains of the agents' records: subjects of letters and calls left,
+# actions in the audit log
+sub records {
+    return scalar psql_query(
+        "SELECT string_agg(x, ',' ORDER BY x COLLATE \"C\") FROM ("
+        . " SELECT m.subject FROM portal.letters l"
+        . "   JOIN portal.messages m ON m.id = l.message_id"
+        . " UNION ALL SELECT m.subject FROM portal.calls c"
+        . "   JOIN portal.messages m ON m.id = c.message_id"
+        . " UNION ALL SELECT action FROM portal.audit_log) r (x)");
+}
 
 ok(start_nginx(http_config => $HTTP,
                config => 'location /api/ { portal_api citizen; }'),
@@ -64,7 +109,9 @@ ok(wait_until(sub {
                   . " + (SELECT count(*) FROM portal.outbox"
                   . "       WHERE recipient = 'old\@example.org')"
                   . " + (SELECT count(*) FROM portal.documents"
-                  . "       WHERE filename = 'abandonne.pdf')") == 0
+                  . "       WHERE filename = 'abandonne.pdf')"
+                  . " + (SELECT count(*) FROM portal.audit_log"
+                  . "       WHERE action = 'account_read')") == 0
    }, 5, 'the old rows to go'),
    'the old rows go');
 is(psql_query("SELECT count(*) FROM portal.captchas WHERE answer = 'OLDOLD'"),
@@ -92,6 +139,14 @@ is(psql_query("SELECT count(*) FROM portal.outbox"
 is(psql_query("SELECT state FROM portal.outbox"
               . " WHERE recipient = 'pending\@example.org'"), 'pending',
    'the pending mail stays, pending');
+is(records(), join(',', sort('appel récent', 'appel à passer',
+                             'lettre récente', 'lettre à imprimer',
+                             'request_read')),
+   'letters and calls done 100 days ago and the audit row of 400 days go;'
+   . ' those of 10 days, those still to do and the row of 300 days stay');
+is(psql_query("SELECT count(*) FROM portal.messages"
+              . " WHERE subject IN ('lettre ancienne', 'appel ancien')"), 2,
+   '... the messages of the letter and the call purged stay');
 
 run_tests();
 

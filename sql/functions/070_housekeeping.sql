@@ -7,7 +7,9 @@
 -- mail not yet delivered, or failed for good (agents see it), stays.
 -- A document (of a request or of an account) still pending after an hour
 -- was left behind by an upload that will not finish (its chunks go with
--- it); idempotency keys are kept 24 hours.
+-- it); idempotency keys are kept 24 hours.  Letters printed and calls
+-- made more than 90 days ago, and audit rows older than a year, go
+-- (sql/014_retention.sql says why).
 CREATE FUNCTION portal.housekeeping(p_interval interval)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
@@ -31,6 +33,12 @@ BEGIN
      WHERE state = 'pending' AND created_at < now() - interval '1 hour';
     DELETE FROM portal.idempotency_keys
      WHERE created_at < now() - interval '24 hours';
+    DELETE FROM portal.letters
+     WHERE printed_at < now() - interval '90 days';
+    DELETE FROM portal.calls
+     WHERE done_at < now() - interval '90 days';
+    DELETE FROM portal.audit_log
+     WHERE at < now() - interval '1 year';
 
     RETURN true;
 END

@@ -1,0 +1,14 @@
+-- How long the agents' records are kept, read by portal.housekeeping()
+-- (sql/functions/070_housekeeping.sql):
+-- - a letter printed, or a call made, more than 90 days ago leaves the
+--   agents' lists; the message itself stays in the request's file and in
+--   the citizen's messages, as mail delivered 90 days ago leaves the
+--   outbox and stays there;
+-- - an audit row goes after a year: long enough to answer a citizen who
+--   asks who read their file, and no longer than a log of access to
+--   personal data needs to be kept.
+--
+-- The audit log only grows, in the order of its time: a BRIN index on it
+-- is a few pages for years of rows, and lets the purge find the old ones
+-- without reading the table at each run.
+CREATE INDEX audit_log_at ON portal.audit_log USING brin (at);
