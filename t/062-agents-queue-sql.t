@@ -15,7 +15,7 @@ use Test::Portal::Citizen qw(account_sql);
 use Test::Portal::Requests;
 use Test::Portal::Agents;
 
-plan tests => 45;
+plan tests => 46;
 
 my $admin = agent_sql('alice', 'admin');
 my $civil = agent_sql('ines', 'instructeur', themes => ['etat-civil']);
@@ -109,6 +109,18 @@ my ($v1) = grep { $_->{id} eq $id{voirie1} } @$all;
 is_deeply($v1->{applicant}, { name => 'Hélène Lévêque',
                               login => 'helene.leveque' },
           '... the applicant of an account is its holder, with the login');
+# the procedures' and themes' objects are made once a page: each item
+# has its own, a page holding two themes
+my %pt = map { $_->[0] => join('|', @$_[1 .. 4]) } q1(
+    "SELECT r.id, p.slug, p.title, t.slug, t.title FROM portal.requests r"
+    . " JOIN portal.procedures p ON p.id = r.procedure_id"
+    . " JOIN portal.themes t ON t.id = p.theme_id");
+my @pt = map { join('|', $_->{procedure}{slug}, $_->{procedure}{title},
+                    $_->{theme}{slug}, $_->{theme}{title}) } @$all;
+ok(@pt == 4 && (grep { $_ =~ /\|cadre-de-vie\|/ } @pt) == 3
+   && join("\n", @pt) eq join("\n", map { $pt{$_->{id}} } @$all),
+   '... each with its own procedure and theme, of two themes on a page')
+    or diag explain \@pt;
 
 is(refs(all_pages($admin)), expected(),
    'page after page by the cursor: each request once, in order');

@@ -17,7 +17,7 @@ use Test::Portal::Agents;
 
 use FindBin ();
 
-plan tests => 67;
+plan tests => 69;
 
 my $admin = agent_sql('alice', 'admin', name => 'Alice Martin');
 my $cadre = agent_sql('yann', 'instructeur', themes => ['cadre-de-vie']);
@@ -275,6 +275,26 @@ ok($full->{date_text} =~ /\A(?:1er|\d{1,2}) \S+ \d{4}\z/
    'agent_letter: what the printed page needs') or diag explain $full;
 is(agent_json('agent_letter', $admin, $ls->{letter}{id}), undef,
    '... not for a letter whose time has not come');
+is_deeply([q1("SELECT action, detail->>'letter', request_id, account_id"
+              . " FROM portal.audit_log WHERE agent_id = '$admin'"
+              . " ORDER BY id DESC LIMIT 1")],
+          [['letter_read', $l->{id}, $preq, $P]],
+          '... its read audited once, with the request and the account');
+
+# a letter that no request holds any more (an account's message): its
+# read is audited all the same, with the account
+my $orphan = q1("WITH m AS (INSERT INTO portal.messages (account_id, kind,"
+                . " channel, recipient, subject, body) VALUES ('$P',"
+                . " 'information', 'post', 'Madame Marie Poste', 'Objet',"
+                . " 'Corps') RETURNING id) INSERT INTO portal.letters"
+                . " (message_id) SELECT id FROM m RETURNING id");
+agent_json('agent_letter', $admin, $orphan);
+is_deeply([q1("SELECT action, detail->>'letter', request_id, account_id"
+              . " FROM portal.audit_log WHERE agent_id = '$admin'"
+              . " ORDER BY id DESC LIMIT 1")],
+          [['letter_read', $orphan, '', $P]],
+          '... and a letter of no request, with its account');
+q1("DELETE FROM portal.letters WHERE id = '$orphan'");
 my $pr = agent_json('agent_letter_printed', $cadre, $l->{id});
 ok($pr->{printed_at} && $pr->{printed_by}{login} eq 'yann',
    'agent_letter_printed: printed, and by whom') or diag explain $pr;

@@ -189,8 +189,8 @@ ok($next->{status} == 200 && @{ $next->{json} }
    '... the next page from the cursor');
 is_deeply([map { $_->{action} } @{ $admin->call(GET => "audit?request=$PR")
                                              ->{json} }],
-          ['letter_printed', 'message_send'],
-          'a letter printed is audited');
+          ['letter_printed', 'letter_read', 'message_send'],
+          'a letter read and printed are audited');
 $res = $admin->call(GET => 'audit?agent=pas-un-uuid');
 is($res->{status}, 422, 'agent=pas-un-uuid: 422');
 $res = $admin->call(GET => 'audit?page=x');

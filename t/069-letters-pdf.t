@@ -4,9 +4,11 @@
 # (pdftotext) has the town of the portal_town_* directives, the recipient
 # (in the envelope's window), the date, the subject, the body with its
 # accents, the sentence that no reply is needed once; the headers and the
-# title.  Another theme's letter, one not due yet, an unknown one: 404; no
-# session, or a citizen's cookie: 401.  A printed letter prints again.  A
-# full queue of the PDFs' pool: 503 busy with Retry-After.
+# title.  Each read writes the audit row letter_read, with the agent, the
+# request, the account and the client's address.  Another theme's letter,
+# one not due yet, an unknown one: 404, and no audit row; no session, or a
+# citizen's cookie: 401.  A printed letter prints again.  A full queue of
+# the PDFs' pool: 503 busy with Retry-After.
 
 use strict;
 use warnings;
@@ -21,7 +23,7 @@ use Encode ();
 use POSIX qw(strftime);
 
 maildir_setup();
-plan tests => 28;
+plan tests => 30;
 
 my $TOWN = Encode::encode('UTF-8', <<'CONF');
 portal_town_name     "Mairie de Val-d’Essai";
@@ -36,6 +38,16 @@ my $CONF = "$API\n$ADMIN_API\n"
     . ' error_log logs/letter-debug.log debug; }';
 
 sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime(time + $_[0])) }
+
+# the audit rows of letter reads, oldest first: [agent login, letter,
+# request, account, client address]
+sub letter_reads {
+    return [q1("SELECT g.login, l.detail->>'letter', l.request_id,"
+               . " l.account_id, coalesce(host(l.client_addr), '')"
+               . " FROM portal.audit_log l JOIN portal.agents g"
+               . " ON g.id = l.agent_id WHERE l.action = 'letter_read'"
+               . " ORDER BY l.id")];
+}
 
 sub pdf_title {
     my ($f) = @_;
@@ -87,6 +99,12 @@ is($res->{headers}{'content-disposition'} // '',
    '... shown inline, saved under the reference');
 like($res->{body} // '', qr/\A%PDF-/, '... a PDF');
 
+my $reads = letter_reads();
+is_deeply($reads->[-1], ['alice', $letter, $PR, $P, '127.0.0.1'],
+          '... its read audited: the agent, the letter, the request, the'
+          . ' account, the address') or diag explain $reads;
+my $nreads = @$reads;
+
 my $f = pdf_file('letter', $res->{body} // '');
 my $text = pdf_text($f);
 
@@ -126,6 +144,8 @@ $res = $admin->call(GET => 'letters/00000000-0000-4000-8000-000000000000.pdf');
 is($res->{status}, 404, 'an unknown letter: 404');
 $res = $admin->call(GET => 'letters/pas-un-uuid.pdf');
 is($res->{status}, 404, 'an id that is no uuid: 404');
+is(scalar @{ letter_reads() }, $nreads,
+   '... none of those reads audited');
 
 $res = $admin->call(POST => "requests/$PR/messages",
                     { kind => 'information', body => 'Plus tard.',

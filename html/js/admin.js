@@ -66,6 +66,7 @@
         request_transition: 'Changement d’état d’une demande',
         message_send: 'Message écrit à l’usager',
         message_cancel: 'Message programmé annulé',
+        letter_read: 'Lecture d’une lettre',
         letter_printed: 'Lettre marquée imprimée',
         call_done: 'Appel effectué',
         outbox_retry: 'Courriel renvoyé'

@@ -121,15 +121,20 @@ AS $$
             nullif(current_setting('portal.agent_addr', true), '')::inet)
 $$;
 
--- The same for what an agent did with a message (a letter printed, a
--- call made): the message's request and account.
+-- The same for what an agent read or did with a message (a letter read
+-- or printed, a call made): the message's request and account.  A
+-- message of no request (an account's, or its request's gone) is
+-- audited too, with its account.
 CREATE FUNCTION portal.audit_message(p_agent uuid, p_action text,
                                      p_message uuid, p_detail jsonb)
 RETURNS void
 LANGUAGE sql
 AS $$
-    SELECT portal.audit(p_agent, p_action, q.account_id, q.id, p_detail)
-      FROM portal.messages g JOIN portal.requests q ON q.id = g.request_id
+    SELECT portal.audit(p_agent, p_action,
+                        coalesce(q.account_id, g.account_id), q.id,
+                        p_detail)
+      FROM portal.messages g
+      LEFT JOIN portal.requests q ON q.id = g.request_id
      WHERE g.id = p_message
 $$;
 

@@ -41,8 +41,10 @@
 --       | null, recipient (the address, lines), subject, body,
 --       request: {id, reference}, message_id, cursor}]
 -- agent_letter(p_agent uuid, p_id uuid) -> json | NULL
---     one letter as the list gives it, with what a printed page needs:
---     date_text ("12 mars 2026"), recipient_lines: [...]
+--     GET letters/{id} and letters/{id}.pdf: one letter as the list gives
+--     it, with what a printed page needs: date_text ("12 mars 2026"),
+--     recipient_lines: [...].  It shows a citizen's name, address and
+--     message: writes the audit row "letter_read" {letter}.
 -- agent_letter_printed(p_agent uuid, p_id uuid) -> json | NULL
 --     POST letters/{id}/printed: agent_letter()'s JSON, printed; the
 --     audit row "letter_printed" {letter}.
@@ -304,7 +306,7 @@ $$;
 
 CREATE FUNCTION portal.agent_letter(p_agent uuid, p_id uuid)
 RETURNS json
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
 DECLARE
@@ -314,6 +316,9 @@ BEGIN
     IF l.id IS NULL THEN
         RETURN NULL;
     END IF;
+
+    PERFORM portal.audit_message(a.id, 'letter_read', l.message_id,
+                                 jsonb_build_object('letter', l.id));
     RETURN portal.agent_letter_full(l);
 END
 $$;
