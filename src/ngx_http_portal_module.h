@@ -4,7 +4,8 @@
  *
  * The path of a request through the files:
  *
- *   _module.c     the portal_api location's content handler
+ *   _api.c        the portal_api location's content handler, and the
+ *                 APIs: each one's route slices and phases
  *   _router.c     method and path to a route (each resource file exports
  *                 its slice of routes), then the route's phases:
  *   _cookie.c       CSRF: the anti-CSRF token of unsafe methods
