@@ -1,7 +1,8 @@
 
 /*
  * Portail Citoyen: the per-worker pool of non-blocking PostgreSQL
- * connections.
+ * connections, as the rest of the module uses it (_db_pool.c runs a
+ * query, _db.c makes it and reads its result).
  */
 
 
@@ -128,6 +129,23 @@ ngx_int_t ngx_http_portal_db_value(ngx_pool_t *pool, PGresult *res,
 
 /* the response for a failed query: 503 envelope, or 500 for SQL errors */
 ngx_int_t ngx_http_portal_db_error(ngx_http_request_t *r,
+    ngx_http_portal_db_status_e status, PGresult *res);
+
+
+/*
+ * For the pool's own files only (_db_pool.c, _db_conn.c, _db_dispatch.c):
+ * where a query is in its life, and its end.
+ */
+
+typedef enum {
+    NGX_HTTP_PORTAL_QUERY_NEW = 0,
+    NGX_HTTP_PORTAL_QUERY_WAITING,
+    NGX_HTTP_PORTAL_QUERY_RUNNING,
+    NGX_HTTP_PORTAL_QUERY_DONE
+} ngx_http_portal_query_state_e;
+
+/* a query ends, once: its timer and cleanup off, its handler called */
+void ngx_http_portal_db_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 
 

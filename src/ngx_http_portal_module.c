@@ -1,10 +1,12 @@
 
 /*
- * Portail Citoyen: the module definition, its directives, and the content
- * handler that hands each request of a portal_api location to the router
- * with its API: the routes of every resource file, and the phases that run
- * before a route's handler.  (The request's path through the files is
- * drawn at the top of ngx_http_portal_module.h.)
+ * Portail Citoyen: the module definition, its directives (their table,
+ * and the setters and checks that no other file owns), its configurations
+ * and its worker's start and end.  The APIs that a portal_api location
+ * serves are in ngx_http_portal_api.c; the mail directives' setters and
+ * checks are in ngx_http_portal_outbox.c, beside the mail's way out.
+ * (The request's path through the files is drawn at the top of
+ * ngx_http_portal_module.h.)
  */
 
 
@@ -15,28 +17,14 @@
 #include <sodium.h>
 
 #include "ngx_http_portal_module.h"
-#include "ngx_http_portal_account.h"
-#include "ngx_http_portal_agent_account.h"
-#include "ngx_http_portal_agent_audit.h"
-#include "ngx_http_portal_agent_message.h"
-#include "ngx_http_portal_agent_request.h"
+#include "ngx_http_portal_api.h"
 #include "ngx_http_portal_captcha.h"
-#include "ngx_http_portal_cookie.h"
 #include "ngx_http_portal_catalog.h"
 #include "ngx_http_portal_db.h"
-#include "ngx_http_portal_document.h"
-#include "ngx_http_portal_health.h"
 #include "ngx_http_portal_housekeeping.h"
-#include "ngx_http_portal_json.h"
-#include "ngx_http_portal_mail.h"
 #include "ngx_http_portal_outbox.h"
-#include "ngx_http_portal_password.h"
 #include "ngx_http_portal_pdf.h"
-#include "ngx_http_portal_pdf_letter.h"
-#include "ngx_http_portal_request.h"
-#include "ngx_http_portal_request_document.h"
 #include "ngx_http_portal_response.h"
-#include "ngx_http_portal_router.h"
 #include "ngx_http_portal_session.h"
 
 
@@ -44,20 +32,13 @@
 #define NGX_HTTP_PORTAL_SECRET_MAX  4096
 
 
-static ngx_int_t ngx_http_portal_handler(ngx_http_request_t *r);
-static char *ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_portal_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_town_address(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_portal_check_answer(ngx_conf_t *cf, void *post,
-    void *data);
-static char *ngx_http_portal_check_mail_from(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_portal_check_positive(ngx_conf_t *cf, void *post,
     void *data);
@@ -92,7 +73,7 @@ static ngx_conf_post_t  ngx_http_portal_answer_post = {
 };
 
 static ngx_conf_post_t  ngx_http_portal_mail_from_post = {
-    ngx_http_portal_check_mail_from
+    ngx_http_portal_outbox_check_from
 };
 
 static ngx_conf_post_t  ngx_http_portal_positive_msec_post = {
@@ -111,70 +92,6 @@ static ngx_conf_post_t  ngx_http_portal_positive_size_post = {
     ngx_http_portal_check_positive_size
 };
 
-
-/* the citizen API: its resources, and what runs before their handlers */
-
-static ngx_http_portal_route_t  *ngx_http_portal_citizen_routes[] = {
-    ngx_http_portal_health_routes,
-    ngx_http_portal_captcha_routes,
-    ngx_http_portal_account_routes,
-    ngx_http_portal_session_routes,
-    ngx_http_portal_password_routes,
-    ngx_http_portal_document_routes,
-    ngx_http_portal_catalog_routes,
-    ngx_http_portal_request_routes,
-    ngx_http_portal_request_document_routes,
-    ngx_http_portal_pdf_routes,
-    NULL
-};
-
-static ngx_http_portal_handler_pt  ngx_http_portal_citizen_phases[] = {
-    ngx_http_portal_cookie_phase,
-    ngx_http_portal_json_phase,
-    ngx_http_portal_session_phase,
-    NULL
-};
-
-
-/*
- * The agents' API: the captcha's and the session's routes are the
- * citizens' (an agent's statements, cookies and answer, as the location's
- * portal_api says: past the failure limits a log-in needs a captcha
- * there too), then the back-office's.
- */
-
-static ngx_http_portal_route_t  *ngx_http_portal_agent_routes[] = {
-    ngx_http_portal_health_routes,
-    ngx_http_portal_captcha_routes,
-    ngx_http_portal_session_routes,
-    ngx_http_portal_agent_account_routes,
-    ngx_http_portal_agent_request_routes,
-    ngx_http_portal_agent_message_routes,
-    ngx_http_portal_letter_pdf_routes,
-    ngx_http_portal_agent_audit_routes,
-    NULL
-};
-
-static ngx_http_portal_handler_pt  ngx_http_portal_agent_phases[] = {
-    ngx_http_portal_cookie_phase,
-    ngx_http_portal_json_phase,
-    ngx_http_portal_session_phase,
-    NULL
-};
-
-
-static ngx_http_portal_api_t  ngx_http_portal_apis[] = {
-    { NULL, NULL },
-    { ngx_http_portal_citizen_routes, ngx_http_portal_citizen_phases },
-    { ngx_http_portal_agent_routes, ngx_http_portal_agent_phases }
-};
-
-
-static ngx_conf_enum_t  ngx_http_portal_api_kinds[] = {
-    { ngx_string("citizen"), NGX_HTTP_PORTAL_API_CITIZEN },
-    { ngx_string("agent"), NGX_HTTP_PORTAL_API_AGENT },
-    { ngx_null_string, 0 }
-};
 
 
 static ngx_command_t  ngx_http_portal_commands[] = {
@@ -265,7 +182,7 @@ static ngx_command_t  ngx_http_portal_commands[] = {
 
     { ngx_string("portal_smtp"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_portal_smtp,
+      ngx_http_portal_outbox_set_smtp,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -398,54 +315,6 @@ ngx_module_t  ngx_http_portal_module = {
 };
 
 
-static ngx_int_t
-ngx_http_portal_handler(ngx_http_request_t *r)
-{
-    ngx_http_portal_loc_conf_t  *plcf;
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
-
-    return ngx_http_portal_router_run(r, &ngx_http_portal_apis[plcf->api]);
-}
-
-
-static char *
-ngx_http_portal_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    char                         *rv;
-    ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_portal_main_conf_t  *pmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    /* routes are found by cutting the location's prefix off the URI */
-
-    if (clcf->named
-#if (NGX_PCRE)
-        || clcf->regex
-#endif
-        || clcf->exact_match)
-    {
-        return "must be in a prefix location";
-    }
-
-    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    clcf->handler = ngx_http_portal_handler;
-
-    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_portal_module);
-
-    if (pmcf->api_file == NULL) {
-        pmcf->api_file = cf->conf_file->file.name.data;
-        pmcf->api_line = cf->conf_file->line;
-    }
-
-    return NGX_CONF_OK;
-}
-
 
 static char *
 ngx_http_portal_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -543,83 +412,6 @@ done:
     }
 
     return n == -1 ? NGX_CONF_ERROR : NGX_CONF_OK;
-}
-
-
-/*
- * The sender goes into every mail's headers and into the envelope: nothing
- * in it may end a line or a command.
- */
-
-static char *
-ngx_http_portal_check_mail_from(ngx_conf_t *cf, void *post, void *data)
-{
-    ngx_str_t *from = data;
-
-    ngx_str_t  addr;
-
-    /* the arguments of a directive end with a NUL */
-
-    if (ngx_http_portal_mail_address((char *) from->data, &addr) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"portal_mail_from\" \"%V\" is not"
-                           " \"Name <address>\" or an address", from);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * portal_smtp host:port: resolved now, as upstreams are, so that no
- * worker ever waits on a resolver; the first address is used.
- */
-
-static char *
-ngx_http_portal_smtp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_portal_main_conf_t *pmcf = conf;
-
-    ngx_str_t  *value;
-    ngx_url_t  *u;
-
-    if (pmcf->smtp) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    u = ngx_pcalloc(cf->pool, sizeof(ngx_url_t));
-    if (u == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    u->url = value[1];
-    u->default_port = 25;
-
-    if (ngx_parse_url(cf->pool, u) != NGX_OK) {
-        if (u->err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%s in \"portal_smtp\" \"%V\"", u->err,
-                               &u->url);
-        }
-
-        return NGX_CONF_ERROR;
-    }
-
-    if (u->naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"portal_smtp\" \"%V\" has no address",
-                           &u->url);
-        return NGX_CONF_ERROR;
-    }
-
-    pmcf->smtp = u;
-    pmcf->smtp_file = cf->conf_file->file.name.data;
-    pmcf->smtp_line = cf->conf_file->line;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -830,12 +622,6 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
                     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf");
     }
 
-    if (pmcf->maildir.len
-        && ngx_conf_full_name(cf->cycle, &pmcf->maildir, 0) != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
     if (pmcf->db.len && access((char *) pmcf->captcha_font.data, R_OK) != 0)
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, ngx_errno,
@@ -844,18 +630,7 @@ ngx_http_portal_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (pmcf->mail_from.data == NULL) {
-        ngx_str_set(&pmcf->mail_from,
-                    "Mairie - Mon Compte Citoyen <ne-pas-repondre@localhost>");
-    }
-
-    /* one way out: a relay and a Maildir both set is a mistake to say */
-
-    if (pmcf->smtp && pmcf->maildir.len) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"portal_smtp\" and \"portal_maildir\" are both"
-                      " set: mail goes one way, choose one in %s:%ui",
-                      pmcf->smtp_file, pmcf->smtp_line);
+    if (ngx_http_portal_outbox_init_conf(cf, pmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -4,7 +4,8 @@
  *
  * The path of a request through the files:
  *
- *   _module.c     the portal_api location's content handler
+ *   _api.c        the portal_api location's content handler, and the
+ *                 APIs: each one's route slices and phases
  *   _router.c     method and path to a route (each resource file exports
  *                 its slice of routes), then the route's phases:
  *   _cookie.c       CSRF: the anti-CSRF token of unsafe methods
@@ -28,7 +29,9 @@
  *                   pango on the thread pool
  *   _response.c   every answer: JSON, the error envelope, files
  *
- * _db.c is the PostgreSQL pool under all of them; _outbox.c and
+ * The PostgreSQL pool is under all of them: _db_pool.c runs a query,
+ * _db_dispatch.c sends statements over the connections of _db_conn.c, and
+ * _db.c holds a query's parameters, end and results.  _outbox.c and
  * _housekeeping.c are timers of their own.
  */
 

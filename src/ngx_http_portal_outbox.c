@@ -20,6 +20,9 @@
  * old worker until then, portal_smtp_timeout at most per reply) and no new
  * lease is taken; a lease whose settle never ran simply runs out, and the
  * mail is taken again.
+ *
+ * The mail directives' setters and checks are here too (their table stays
+ * in ngx_http_portal_module.c): this file is the one that reads them.
  */
 
 
@@ -102,6 +105,116 @@ static ngx_http_portal_sql_t  ngx_http_portal_outbox_settle_sql = {
 
 
 static ngx_http_portal_outbox_t  *ngx_http_portal_outbox;
+
+
+/*
+ * portal_smtp host:port: resolved now, as upstreams are, so that no
+ * worker ever waits on a resolver; the first address is used.
+ */
+
+char *
+ngx_http_portal_outbox_set_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_portal_main_conf_t *pmcf = conf;
+
+    ngx_str_t  *value;
+    ngx_url_t  *u;
+
+    if (pmcf->smtp) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    u = ngx_pcalloc(cf->pool, sizeof(ngx_url_t));
+    if (u == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    u->url = value[1];
+    u->default_port = 25;
+
+    if (ngx_parse_url(cf->pool, u) != NGX_OK) {
+        if (u->err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in \"portal_smtp\" \"%V\"", u->err,
+                               &u->url);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (u->naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_smtp\" \"%V\" has no address",
+                           &u->url);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->smtp = u;
+    pmcf->smtp_file = cf->conf_file->file.name.data;
+    pmcf->smtp_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The sender goes into every mail's headers and into the envelope: nothing
+ * in it may end a line or a command.
+ */
+
+char *
+ngx_http_portal_outbox_check_from(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t *from = data;
+
+    ngx_str_t  addr;
+
+    /* the arguments of a directive end with a NUL */
+
+    if (ngx_http_portal_mail_address((char *) from->data, &addr) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"portal_mail_from\" \"%V\" is not"
+                           " \"Name <address>\" or an address", from);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The mail directives once the http block is read: mail goes one way
+ * out, and a relay and a Maildir both set is a mistake to say.
+ */
+
+char *
+ngx_http_portal_outbox_init_conf(ngx_conf_t *cf,
+    ngx_http_portal_main_conf_t *pmcf)
+{
+    if (pmcf->maildir.len
+        && ngx_conf_full_name(cf->cycle, &pmcf->maildir, 0) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->mail_from.data == NULL) {
+        ngx_str_set(&pmcf->mail_from,
+                    "Mairie - Mon Compte Citoyen <ne-pas-repondre@localhost>");
+    }
+
+    if (pmcf->smtp && pmcf->maildir.len) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"portal_smtp\" and \"portal_maildir\" are both"
+                      " set: mail goes one way, choose one in %s:%ui",
+                      pmcf->smtp_file, pmcf->smtp_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 ngx_int_t

@@ -15,6 +15,19 @@
 #include "ngx_http_portal_module.h"
 
 
+/*
+ * The mail directives: portal_smtp's setter (the relay resolved when the
+ * configuration is read), portal_mail_from's check, and what is settled
+ * once the http block is read (the defaults, one way out).
+ */
+char *ngx_http_portal_outbox_set_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_portal_outbox_check_from(ngx_conf_t *cf, void *post,
+    void *data);
+char *ngx_http_portal_outbox_init_conf(ngx_conf_t *cf,
+    ngx_http_portal_main_conf_t *pmcf);
+
+/* a worker's outbox: its timer, when mail has a way out */
 ngx_int_t ngx_http_portal_outbox_init(ngx_cycle_t *cycle,
     ngx_http_portal_main_conf_t *pmcf);
 
