@@ -4,7 +4,7 @@
  * before its handler.
  *
  * Each resource file exports its own slice of routes, a table ended by
- * NGX_HTTP_PORTAL_ROUTES_END; _module.c lists the slices of each API.  A
+ * NGX_HTTP_PORTAL_ROUTES_END; _api.c lists the slices of each API.  A
  * pattern is relative to the portal_api location; "{uuid}" matches a UUID
  * (given to the handler lowercased), "{id}" any opaque id of letters,
  * digits, "-" and "_".  A path that has a route's shape but an id of the
