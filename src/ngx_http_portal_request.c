@@ -37,6 +37,7 @@
 #include "ngx_http_portal_request_body.h"
 #include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
+#include "ngx_http_portal_session.h"
 
 
 /* GET me/requests?limit=N: the home page asks for a few */
@@ -150,8 +151,16 @@ static ngx_http_portal_resource_t  ngx_http_portal_request_delete = {
     NGX_HTTP_NO_CONTENT, NULL, ngx_http_portal_request_errors, 0
 };
 
+/*
+ * The list every page of the citizen asks for first: the session is
+ * checked in the same statement (one round trip); me_requests() runs only
+ * on session_check()'s row, and none means the session is over.
+ */
+
 static ngx_http_portal_resource_t  ngx_http_portal_request_list = {
-    { "portal_me_requests", "SELECT portal.me_requests($1, $2)", 2, 0 },
+    { "portal_me_requests",
+      "SELECT portal.me_requests($1, $3), s.login"
+      " FROM portal.session_check($1, $2) s", 3, 0 },
     NGX_HTTP_OK, NULL, NULL, 0
 };
 
@@ -187,7 +196,7 @@ ngx_http_portal_route_t  ngx_http_portal_request_routes[] = {
 
     { NGX_HTTP_PORTAL_READ, "me/requests",
       ngx_http_portal_request_list_handler,
-      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN, NULL, NULL },
+      NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN_INLINE, NULL, NULL },
 
     { NGX_HTTP_PORTAL_READ, "me/messages", ngx_http_portal_resource_handler,
       NGX_HTTP_PORTAL_BODY_NONE, NGX_HTTP_PORTAL_CITIZEN,
@@ -461,11 +470,15 @@ ngx_http_portal_request_list_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     ngx_int_t   n;
-    ngx_str_t   limit, params[2];
+    ngx_str_t   limit, params[3];
 
-    params[0].data = ctx->session.id;
-    params[0].len = ngx_strlen(ctx->session.id);
-    ngx_str_null(&params[1]);
+    /* the session's account and epoch, then the limit (NULL: all) */
+
+    if (ngx_http_portal_resource_session(r, ctx, params) != 2) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_null(&params[2]);
 
     if (ngx_http_arg(r, (u_char *) "limit", sizeof("limit") - 1, &limit)
         == NGX_OK)
@@ -473,17 +486,24 @@ ngx_http_portal_request_list_handler(ngx_http_request_t *r,
         n = ngx_atoi(limit.data, limit.len);
 
         if (n < 1 || n > NGX_HTTP_PORTAL_REQUESTS_LIMIT) {
+
+            /* a session over is told first, as on every route */
+
+            if (!ctx->auth) {
+                return ngx_http_portal_session_require(r, ctx);
+            }
+
             return ngx_http_portal_response_invalid(r,
                        NGX_HTTP_PORTAL_M_INVALID,
                        json_pack("{s:s}", "limit",
                                  NGX_HTTP_PORTAL_M_REQUESTS_LIMIT));
         }
 
-        params[1] = limit;
+        params[2] = limit;
     }
 
     return ngx_http_portal_resource_run(r, &ngx_http_portal_request_list,
-                                        params, 2);
+                                        params, 3);
 }
 
 

@@ -17,6 +17,7 @@
 #include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
+#include "ngx_http_portal_session.h"
 
 
 static ngx_http_portal_db_query_t *ngx_http_portal_resource_params(
@@ -30,16 +31,16 @@ ngx_int_t
 ngx_http_portal_resource_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    ngx_str_t   params[NGX_HTTP_PORTAL_MAX_PARAMS + 2];
+    ngx_int_t   rc;
+    ngx_str_t   params[NGX_HTTP_PORTAL_MAX_PARAMS + 3];
     ngx_uint_t  i, n;
 
-    n = 0;
-
-    if (ctx->route->access != NGX_HTTP_PORTAL_OPEN) {
-        params[n].data = ctx->session.id;
-        params[n].len = ngx_strlen(ctx->session.id);
-        n++;
+    rc = ngx_http_portal_resource_session(r, ctx, params);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    n = rc;
 
     for (i = 0; i < ctx->nparams; i++) {
         params[n++] = ctx->params[i];
@@ -51,6 +52,29 @@ ngx_http_portal_resource_handler(ngx_http_request_t *r,
 
     return ngx_http_portal_resource_run(r,
                (ngx_http_portal_resource_t *) ctx->route->data, params, n);
+}
+
+
+ngx_int_t
+ngx_http_portal_resource_session(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *params)
+{
+    if (ctx->route->access == NGX_HTTP_PORTAL_OPEN) {
+        return 0;
+    }
+
+    params[0].data = ctx->session.id;
+    params[0].len = ngx_strlen(ctx->session.id);
+
+    if (ctx->route->access != NGX_HTTP_PORTAL_CITIZEN_INLINE) {
+        return 1;
+    }
+
+    if (ngx_http_portal_session_epoch(r, ctx, &params[1]) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return 2;
 }
 
 
@@ -231,10 +255,19 @@ ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
         return NGX_ERROR;
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
+
+    /* the session first, when the statement checked it */
+
+    if (ctx->route->access == NGX_HTTP_PORTAL_CITIZEN_INLINE
+        && ngx_http_portal_session_inline_row(r, ctx, res) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     /* none, or another household's */
 
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        ctx = ngx_http_get_module_ctx(r, ngx_http_portal_module);
         ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
         return NGX_ERROR;
     }

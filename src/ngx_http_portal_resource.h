@@ -72,15 +72,26 @@ void ngx_http_portal_resource_next(ngx_http_request_t *r,
 
 /*
  * The handler of a route whose data is a resource: its parameters are the
- * session's account (when the route needs one), then the path's ids, then
- * for an agent's route the client's address (for the audit log).
+ * session's account (when the route needs one) and its epoch (when the
+ * statement checks the session itself: NGX_HTTP_PORTAL_CITIZEN_INLINE),
+ * then the path's ids, then for an agent's route the client's address
+ * (for the audit log).
  */
 ngx_int_t ngx_http_portal_resource_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
 /*
+ * The first parameters of a route's statement, into params: none for an
+ * open route, the session's account, and its epoch for a route whose
+ * statement checks the session.  Their number, or NGX_ERROR.
+ */
+ngx_int_t ngx_http_portal_resource_session(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *params);
+
+/*
  * Parameters of a route's statement: the session's account, then the path's
- * ids, then for an agent's route the client's address.
+ * ids, then for an agent's route the client's address.  (Not for a route
+ * whose statement checks the session: ngx_http_portal_resource_session().)
  */
 void ngx_http_portal_resource_ids(ngx_http_portal_db_query_t *q,
     ngx_http_portal_ctx_t *ctx);
@@ -95,8 +106,10 @@ ngx_int_t ngx_http_portal_resource_ids_run(ngx_http_request_t *r,
 
 /*
  * From a database callback: the one value of a statement, an error of it
- * that errors maps (NULL: none) answered, NULL the route's 404.  NGX_OK:
- * the value is there; otherwise the request is finished.
+ * that errors maps (NULL: none) answered, NULL the route's 404; for a
+ * route whose statement checks the session, no row is a session over
+ * (401) and the row's last column the login.  NGX_OK: the value is
+ * there; otherwise the request is finished.
  */
 ngx_int_t ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res,

@@ -40,6 +40,14 @@
 #define NGX_HTTP_PORTAL_RESET        3   /* ... or of a temporary password */
 #define NGX_HTTP_PORTAL_ANYONE       4   /* anybody; a session sent: checked */
 #define NGX_HTTP_PORTAL_AGENT        5   /* an agent's checked session */
+/*
+ * ... a citizen's, as NGX_HTTP_PORTAL_CITIZEN, checked by the route's own
+ * statement in the same round trip (_session.c): its parameters begin
+ * with the session's account and epoch, its row ends with the login, and
+ * it has no row when the session is over.  The route's SQL reads nothing
+ * for such a session: its resource is a column of session_check()'s row.
+ */
+#define NGX_HTTP_PORTAL_CITIZEN_INLINE  6
 
 
 /* an answer of the error envelope */

@@ -54,6 +54,10 @@ static void ngx_http_portal_session_checked(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
 static ngx_int_t ngx_http_portal_session_access(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_session_again(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+static ngx_int_t ngx_http_portal_session_refuse(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_session_send(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 static ngx_int_t ngx_http_portal_session_get_handler(ngx_http_request_t *r,
@@ -170,8 +174,108 @@ ngx_http_portal_session_phase(ngx_http_request_t *r,
                                    : NGX_HTTP_PORTAL_M_UNAUTHENTICATED);
     }
 
+    /*
+     * The route's statement checks the session itself, in the same round
+     * trip.  A temporary password's session takes the separate check,
+     * whose answer (403, or 401 once over) comes before the route's.
+     */
+
+    if (ngx_http_portal_session_inline(r, ctx)) {
+        return NGX_DECLINED;
+    }
+
     return ngx_http_portal_session_check(r, ctx,
                                          ngx_http_portal_session_access);
+}
+
+
+/*
+ * A citizen's route whose statement checks the session (router.h): only
+ * in the citizens' API, where the cookie is a citizen's.
+ */
+
+ngx_uint_t
+ngx_http_portal_session_inline(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_http_portal_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_portal_module);
+
+    return ctx->route->access == NGX_HTTP_PORTAL_CITIZEN_INLINE
+           && plcf->api == NGX_HTTP_PORTAL_API_CITIZEN
+           && !(ctx->session.flags & NGX_HTTP_PORTAL_SESSION_RESET);
+}
+
+
+ngx_int_t
+ngx_http_portal_session_epoch(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch)
+{
+    epoch->data = ngx_pnalloc(r->pool, NGX_INT32_LEN);
+    if (epoch->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    epoch->len = ngx_sprintf(epoch->data, "%uD", ctx->session.epoch)
+                 - epoch->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The row of a statement that checked the session itself: none when the
+ * session is over, and then the answer of the separate check (the cookie
+ * removed, 401), before anything of the route's.
+ */
+
+ngx_int_t
+ngx_http_portal_session_inline_row(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res)
+{
+    ngx_int_t  rc;
+
+    if (PQntuples(res) != 1 || PQnfields(res) < 2
+        || PQgetisnull(res, 0, PQnfields(res) - 1))
+    {
+        ctx->has_session = 0;
+        ctx->auth = 0;
+
+        rc = (ngx_http_portal_cookie_session_clear(r) == NGX_OK)
+             ? ngx_http_portal_session_refuse(r, ctx)
+             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    if (ngx_http_portal_db_value(r->pool, res, PQnfields(res) - 1,
+                                 &ctx->session.login)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    ctx->auth = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * For such a route whose handler answers before its statement (bad
+ * input): the separate check first, then the handler again, so that a
+ * session over is told as on every other route.
+ */
+
+ngx_int_t
+ngx_http_portal_session_require(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    return ngx_http_portal_session_check(r, ctx,
+                                         ngx_http_portal_session_again);
 }
 
 
@@ -187,10 +291,44 @@ ngx_http_portal_session_kind(ngx_http_request_t *r)
 }
 
 
-/* after the check: what the route allows this session */
+/* after the check: what the route allows this session, then the next phase */
 
 static ngx_int_t
 ngx_http_portal_session_access(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_portal_session_refuse(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_portal_router_next(r, ctx);
+}
+
+
+/* ... or the route's handler, that asked for the check (_require()) */
+
+static ngx_int_t
+ngx_http_portal_session_again(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_portal_session_refuse(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ctx->route->handler(r, ctx);
+}
+
+
+/* NGX_DECLINED: the route is this session's; otherwise its 401 or 403 */
+
+static ngx_int_t
+ngx_http_portal_session_refuse(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
     ngx_http_portal_loc_conf_t  *plcf;
@@ -226,7 +364,7 @@ ngx_http_portal_session_access(ngx_http_request_t *r,
                                               NGX_HTTP_PORTAL_M_NOT_VALIDATED);
     }
 
-    return ngx_http_portal_router_next(r, ctx);
+    return NGX_DECLINED;
 }
 
 
@@ -240,11 +378,10 @@ static ngx_int_t
 ngx_http_portal_session_check(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx, ngx_http_portal_handler_pt next)
 {
-    u_char                      *epoch;
+    ngx_str_t                    epoch;
     ngx_http_portal_db_query_t  *q;
 
-    epoch = ngx_pnalloc(r->pool, NGX_INT32_LEN);
-    if (epoch == NULL) {
+    if (ngx_http_portal_session_epoch(r, ctx, &epoch) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -257,9 +394,7 @@ ngx_http_portal_session_check(ngx_http_request_t *r,
     q->data = (void *) next;
 
     ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
-    ngx_http_portal_db_param(q, (char *) epoch,
-                             ngx_sprintf(epoch, "%uD", ctx->session.epoch)
-                             - epoch);
+    ngx_http_portal_db_param(q, (char *) epoch.data, epoch.len);
 
     return ngx_http_portal_db_suspend(q);
 }
@@ -416,7 +551,7 @@ static ngx_int_t
 ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx)
 {
-    u_char                      *epoch;
+    ngx_str_t                    epoch;
     ngx_http_portal_db_query_t  *q;
 
     if (ngx_http_portal_cookie_session_clear(r) != NGX_OK
@@ -432,8 +567,7 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
         return ngx_http_portal_session_send(r, ctx);
     }
 
-    epoch = ngx_pnalloc(r->pool, NGX_INT32_LEN);
-    if (epoch == NULL) {
+    if (ngx_http_portal_session_epoch(r, ctx, &epoch) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -444,9 +578,7 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
     }
 
     ngx_http_portal_db_param(q, (char *) ctx->session.id, 36);
-    ngx_http_portal_db_param(q, (char *) epoch,
-                             ngx_sprintf(epoch, "%uD", ctx->session.epoch)
-                             - epoch);
+    ngx_http_portal_db_param(q, (char *) epoch.data, epoch.len);
 
     return ngx_http_portal_db_suspend(q);
 }

@@ -57,9 +57,39 @@ extern ngx_http_portal_route_t  ngx_http_portal_session_routes[];
  * The phase: for a route that needs a citizen or an agent, the session
  * checked in PostgreSQL (its epoch still the account's or the agent's),
  * then what the route allows: 401 without a session, 403 for a temporary
- * password's session or an account not validated yet.
+ * password's session or an account not validated yet.  A route of access
+ * NGX_HTTP_PORTAL_CITIZEN_INLINE has its cookie read here, and the check
+ * done by its own statement.
  */
 ngx_int_t ngx_http_portal_session_phase(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+
+/*
+ * A route of access NGX_HTTP_PORTAL_CITIZEN_INLINE (router.h): its
+ * statement checks the session, unless the phase did it already (a
+ * temporary password's session).  1: the statement must check it.
+ */
+ngx_uint_t ngx_http_portal_session_inline(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx);
+
+/* the session's epoch, as a statement's parameter */
+ngx_int_t ngx_http_portal_session_epoch(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch);
+
+/*
+ * From the callback of such a statement, once it answered rows: NGX_OK,
+ * the session holds (ctx->auth, and its login from the row's last
+ * column); NGX_DONE, it is over and the request is finished with the
+ * separate check's answer (the cookie removed, 401).
+ */
+ngx_int_t ngx_http_portal_session_inline_row(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res);
+
+/*
+ * From the handler of such a route, to answer before its statement (bad
+ * input): the separate check, then the handler again with ctx->auth set.
+ */
+ngx_int_t ngx_http_portal_session_require(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
 
 /* 200 {"authenticated", "login", "validated", "csrf_token", ...} */

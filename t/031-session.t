@@ -62,7 +62,7 @@ sub failures {
                       . " WHERE scope = '$scope' AND key = '$key'");
 }
 
-plan tests => count_tests() + 119;
+plan tests => count_tests() + 120;
 
 my $jean = account_sql('jean.dupont');
 account_sql('anne.martin');
@@ -307,6 +307,7 @@ is(psql_query("SELECT contact_mode FROM portal.accounts"
 my $plog = servroot() . '/logs/portal.log';
 my $poff = -s $plog // 0;
 $c->call(GET => 'me');
+$c->call(GET => 'me/requests');
 $anon->call(GET => 'session');
 citizen()->login('marc.blanc', $PASSWORD);
 ok(wait_until(sub { read_file($plog, $poff) =~ /marc\.blanc/ }, 5),
@@ -314,6 +315,8 @@ ok(wait_until(sub { read_file($plog, $poff) =~ /marc\.blanc/ }, 5),
 my $acc = read_file($plog, $poff);
 like($acc, qr/^\[jean\.dupont\] "GET \/api\/me HTTP\/1\.1" 200$/m,
      '$portal_login: the login of an authenticated request');
+like($acc, qr/^\[jean\.dupont\] "GET \/api\/me\/requests HTTP\/1\.1" 200$/m,
+     '... of a route whose statement checks the session itself');
 like($acc, qr/^\[-\] "GET \/api\/session HTTP\/1\.1" 200$/m,
      '... "-" without a session');
 like($acc, qr/^\[marc\.blanc\] "POST \/api\/session HTTP\/1\.1" 200$/m,

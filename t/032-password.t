@@ -74,7 +74,7 @@ sub reset_pw {
                     { login => $login, answer => $answer });
 }
 
-plan tests => count_tests() + 97;
+plan tests => count_tests() + 98;
 
 account_sql('jean.dupont', answer_hash => $HASH{'le grand medor'});
 account_sql('anne.martin');
@@ -185,6 +185,7 @@ is(citizen()->login('jean.dupont', $temp // 'none')->{status}, 401,
    'the temporary password works once only');
 
 for my $r (['GET', 'me'], ['GET', 'me/documents'], ['GET', 'me/export'],
+           ['GET', 'me/requests'],
            ['PATCH', 'me', { contact_mode => 'post' }],
            ['POST', 'me/members', { kind => 'child', first_name => 'Léo',
                                     birth_date => '2015-06-01' }])

@@ -115,7 +115,7 @@ sub outcome_text {
                     : "$r->{err}";
 }
 
-plan tests => 215;
+plan tests => 219;
 
 my %VOIRIE = (nature => 'chaussee', lieu => '12 rue des Lilas',
               description => 'Un trou profond au milieu de la chaussée.');
@@ -904,6 +904,25 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
     is(scalar @{ portal_json("SELECT portal.me_requests('$C', NULL)") || [] },
        5, '... all of them without a limit, none of another account');
 
+    # GET me/requests checks the session in the same statement:
+    # me_requests() runs on session_check()'s row only.  A limit it
+    # refuses (-1) shows whether it ran at all.
+    my $e = q1("SELECT session_epoch FROM portal.accounts WHERE id = '$C'");
+    my $both = "SELECT portal.me_requests('$C', %s), s.login"
+             . " FROM portal.session_check('$C', %d) s";
+    my $r = as_portal_sql(sprintf($both, 'NULL', $e));
+    ok($r->{ok} && @{ $r->{rows} } == 1
+       && $r->{rows}[0][1] eq 'claire.petit'
+       && $r->{rows}[0][0] =~ /\A\[\{"id" : /,
+       'the list and the session in one statement: one row, the login last')
+        or diag explain $r;
+    $r = as_portal_sql(sprintf($both, '-1', $e + 1));
+    ok($r->{ok} && !@{ $r->{rows} },
+       '... a session over: no row, and me_requests() not run')
+        or diag explain $r;
+    is(refusal(as_portal_sql(sprintf($both, '-1', $e))), '2201W -',
+       '... (on a live session it runs: LIMIT -1 refused)');
+
     # the list writes its JSON as text: what a person typed comes back
     # escaped, exactly, and the other values with their JSON types
     my $tricky = "Zo\x{e9} \"la\" \\ n\x{b0}1\t/";
@@ -1015,6 +1034,13 @@ is(q1("SELECT row_to_json(r)::text FROM portal.requests r"
        && $err !~ /Seq Scan on requests\b/,
        'me_requests reads an account\'s requests through its index')
         or diag "$out$err";
+    # a sequential scan begun again for each row asks the kernel for the
+    # table's size each time: the procedures and states by their keys
+    ok($err =~ /Index[^\n]*Scan[^\n]*procedures_pkey/
+       && $err =~ /Index[^\n]*Scan[^\n]*request_states_pkey/
+       && $err !~ /Seq Scan/,
+       '... and each procedure and state through theirs, no table read')
+        or diag $err;
 
     # 20 requests at once: each waits for the year's counter, which a
     # session holds; all are numbered once it lets go

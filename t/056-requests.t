@@ -16,7 +16,7 @@ use Test::Portal::Citizen;
 use Test::Portal::Attack;
 
 maildir_setup();
-plan tests => 111;
+plan tests => 128;
 
 sub member_sql {
     my ($account, $kind, $first, $birth) = @_;
@@ -435,5 +435,52 @@ $res = $c->call(GET => 'me/messages');
 is($res->{status}, 200, 'GET me/messages: 200');
 ok((grep { ($_->{kind} // '') eq 'acknowledgement' } @{ $res->{json} // [] })
    >= 2, '... the acknowledgements he was sent');
+
+
+# ------------------------------------------ a session over, on the list
+
+# GET me/requests checks the session in its own statement (one round
+# trip): a session that a log-out or a password change ended gets the
+# answer of every other route, the cookie removed, and none of the rows.
+sub session_lines { join "\n", sort grep { /portal_session=/ }
+                                    set_cookie_lines($_[0]) }
+
+my $kept = $c->clone;
+is($c->call(DELETE => 'session')->{status}, 200, 'jean.dupont logs out');
+$res = $kept->call(GET => 'me/requests', undef, keep => 1);
+is($res->{status}, 401,
+   'GET me/requests with a copy of the cookie from before: 401');
+is(error_code($res), 'unauthenticated', '... unauthenticated');
+ok($res->{body} !~ /\Q$id\E|\Q$fresh\E|reference|brouillon/,
+   '... and nothing of his requests') or diag $res->{body};
+like(session_lines($res), qr/\Aportal_session=;.*Max-Age=0/i,
+     '... the cookie removed');
+my $me = $kept->call(GET => 'me', undef, keep => 1);
+is("$res->{status} $res->{body}", "$me->{status} $me->{body}",
+   '... the answer of GET me with that cookie');
+is(session_lines($res), session_lines($me), '... and its Set-Cookie');
+$res = $kept->call(GET => 'me/requests?limit=0', undef, keep => 1);
+is($res->{status} . ' ' . error_code($res), '401 unauthenticated',
+   '... ?limit=0 too: the session first, then the limit');
+$res = $kept->call(HEAD => 'me/requests', undef, keep => 1);
+is($res->{status}, 401, '... HEAD too');
+
+is($c->login('jean.dupont', $PASSWORD)->{status}, 200, 'he logs in again');
+is(scalar @{ $c->call(GET => 'me/requests')->{json} // [] }, 2,
+   '... and sees his 2 requests');
+$res = $c->call(GET => 'me/requests?limit=0');
+is($res->{status}, 422, '... ?limit=0 with a live session: 422');
+my $elsewhere = $c->clone;
+my $NEW = 'Un tout nouveau mot de passe';
+$res = $c->call(POST => 'password', { current => $PASSWORD, new => $NEW,
+                                      new_confirm => $NEW });
+is($res->{status}, 200, 'he changes his password') or diag $res->{body};
+is(scalar @{ $c->call(GET => 'me/requests')->{json} // [] }, 2,
+   '... his new cookie lists his 2 requests');
+$res = $elsewhere->call(GET => 'me/requests');
+is($res->{status}, 401, 'the cookie of before the change: 401');
+ok($res->{body} !~ /\Q$id\E|reference/, '... nothing of his requests')
+    or diag $res->{body};
+ok(!defined $elsewhere->cookie('portal_session'), '... and the cookie goes');
 
 check_error_log(0, 'no alert, crit or emerg');

@@ -1127,41 +1127,50 @@ $$;
 -- json at the end checks the whole, so that a value that ever broke
 -- that rule fails the call rather than the client.  The spacing is
 -- json_build_object's, as before.  The lookups are LATERAL, one index
--- probe each.
+-- probe each, and each writes its own piece of JSON: Memoize keeps it
+-- for the rows of the same procedure, state or member, so a title is
+-- escaped once a call, not once a row.  Without enable_seqscan off the
+-- planner reads the small tables (procedures, request_states) by
+-- sequential scans, and a scan begun again for each row asks the kernel
+-- for the table's size every time: 40% of the call, gone with index
+-- probes (about 200 to 110 us a call).
 CREATE FUNCTION portal.me_requests(p_account uuid, p_limit integer)
 RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, portal, pg_temp
+SET enable_seqscan = off
 AS $$
 BEGIN
     RETURN (
         SELECT ('[' || coalesce(string_agg(format(
-                   '{"id" : "%s", "reference" : "%s", "procedure" : '
-                   '{"slug" : "%s", "title" : %s}, "state" : "%s", '
-                   '"state_label" : %s, "created_at" : "%s", '
-                   '"updated_at" : "%s", "submitted_at" : %s, '
-                   '"member" : %s, "editable" : %s, "pdf" : %s}',
-                   r.id, r.reference, p.slug, to_json(p.title), r.state,
-                   to_json(s.label),
+                   '{"id" : "%s", "reference" : "%s", "procedure" : %s, '
+                   '"state" : "%s", "state_label" : %s, '
+                   '"created_at" : "%s", "updated_at" : "%s", '
+                   '"submitted_at" : %s, "member" : %s, %s}',
+                   r.id, r.reference, p.json, r.state, s.label,
                    iso_time(r.created_at), iso_time(r.updated_at),
                    coalesce('"' || iso_time(r.submitted_at) || '"', 'null'),
-                   CASE WHEN m.id IS NULL THEN 'null'
-                        ELSE format('{"id" : "%s", "name" : %s}', m.id,
-                                    to_json(m.first_name || ' '
-                                            || m.last_name)) END,
-                   CASE WHEN s.editable THEN 'true' ELSE 'false' END,
-                   CASE WHEN s.editable THEN 'false' ELSE 'true' END),
+                   coalesce(m.json, 'null'), s.flags),
                    ', ' ORDER BY r.created_at DESC, r.id DESC), '')
                 || ']')::json
           FROM (SELECT * FROM portal.requests
                  WHERE account_id = p_account
                  ORDER BY created_at DESC, id DESC
                  LIMIT p_limit) r
-          JOIN LATERAL (SELECT slug, title FROM portal.procedures
+          JOIN LATERAL (SELECT format('{"slug" : "%s", "title" : %s}',
+                                      slug, to_json(title)) AS json
+                          FROM portal.procedures
                          WHERE id = r.procedure_id OFFSET 0) p ON true
-          JOIN LATERAL (SELECT label, editable FROM portal.request_states
+          JOIN LATERAL (SELECT to_json(label)::text AS label,
+                               CASE WHEN editable
+                                    THEN '"editable" : true, "pdf" : false'
+                                    ELSE '"editable" : false, "pdf" : true'
+                               END AS flags
+                          FROM portal.request_states
                          WHERE state = r.state OFFSET 0) s ON true
-          LEFT JOIN LATERAL (SELECT id, first_name, last_name
+          LEFT JOIN LATERAL (SELECT format('{"id" : "%s", "name" : %s}', id,
+                                           to_json(first_name || ' '
+                                                   || last_name)) AS json
                                FROM portal.members
                               WHERE id = r.member_id OFFSET 0) m ON true);
 END
