@@ -264,13 +264,18 @@ AS $$
     UPDATE portal.agents SET last_login_at = now() WHERE id = p_id
 $$;
 
+-- Run by every request of an agent: in PL/pgSQL, as portal.session_check
+-- (040_credentials.sql says why), so that its plan is kept.
 CREATE FUNCTION portal.agent_session_check(p_id uuid, p_epoch integer)
 RETURNS TABLE (login text, role text, name text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
 SET search_path = pg_catalog, portal, pg_temp
 AS $$
-    SELECT login, role, name FROM portal.agents
-     WHERE id = p_id AND session_epoch = p_epoch AND active
+BEGIN
+    RETURN QUERY
+        SELECT g.login, g.role, g.name FROM portal.agents g
+         WHERE g.id = p_id AND g.session_epoch = p_epoch AND g.active;
+END
 $$;
 
 CREATE FUNCTION portal.agent_session_end(p_id uuid, p_epoch integer)
