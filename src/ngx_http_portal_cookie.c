@@ -628,3 +628,19 @@ ngx_http_portal_cookie_session_clear(ngx_http_request_t *r)
     return ngx_http_portal_cookie_put(r, NGX_HTTP_PORTAL_COOKIE_SESSION,
                                       &empty, 1);
 }
+
+
+ngx_int_t
+ngx_http_portal_cookie_session_epoch(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch)
+{
+    epoch->data = ngx_pnalloc(r->pool, NGX_INT32_LEN);
+    if (epoch->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    epoch->len = ngx_sprintf(epoch->data, "%uD", ctx->session.epoch)
+                 - epoch->data;
+
+    return NGX_OK;
+}

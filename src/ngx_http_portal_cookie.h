@@ -56,5 +56,9 @@ ngx_int_t ngx_http_portal_cookie_session_set(ngx_http_request_t *r,
     const u_char *account_id, uint32_t epoch, ngx_uint_t flags);
 ngx_int_t ngx_http_portal_cookie_session_clear(ngx_http_request_t *r);
 
+/* the session's epoch (ctx->session), as a statement's parameter */
+ngx_int_t ngx_http_portal_cookie_session_epoch(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch);
+
 
 #endif /* _NGX_HTTP_PORTAL_COOKIE_H_INCLUDED_ */

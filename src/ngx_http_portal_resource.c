@@ -17,7 +17,8 @@
 #include "ngx_http_portal_resource.h"
 #include "ngx_http_portal_response.h"
 #include "ngx_http_portal_router.h"
-#include "ngx_http_portal_session.h"
+#include "ngx_http_portal_cookie.h"
+#include "ngx_http_portal_messages.h"
 
 
 static ngx_http_portal_db_query_t *ngx_http_portal_resource_params(
@@ -25,6 +26,8 @@ static ngx_http_portal_db_query_t *ngx_http_portal_resource_params(
     ngx_str_t *params, ngx_uint_t n);
 static void ngx_http_portal_resource_done(ngx_http_portal_db_query_t *q,
     ngx_http_portal_db_status_e status, PGresult *res);
+static ngx_int_t ngx_http_portal_resource_session_row(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res);
 
 
 ngx_int_t
@@ -70,7 +73,7 @@ ngx_http_portal_resource_session(ngx_http_request_t *r,
         return 1;
     }
 
-    if (ngx_http_portal_session_epoch(r, ctx, &params[1]) != NGX_OK) {
+    if (ngx_http_portal_cookie_session_epoch(r, ctx, &params[1]) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -260,7 +263,7 @@ ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
     /* the session first, when the statement checked it */
 
     if (ctx->route->access == NGX_HTTP_PORTAL_CITIZEN_INLINE
-        && ngx_http_portal_session_inline_row(r, ctx, res) != NGX_OK)
+        && ngx_http_portal_resource_session_row(r, ctx, res) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -271,6 +274,49 @@ ngx_http_portal_resource_row(ngx_http_portal_db_query_t *q,
         ngx_http_finalize_request(r, ngx_http_portal_router_missing(r, ctx));
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The row of a statement that checked the session itself (a route
+ * NGX_HTTP_PORTAL_CITIZEN_INLINE): none when the session is over, and then
+ * the answer of the separate check (_session.c): the cookie removed, 401,
+ * before anything of the route's.  Otherwise the login, in its last column.
+ */
+
+static ngx_int_t
+ngx_http_portal_resource_session_row(ngx_http_request_t *r,
+    ngx_http_portal_ctx_t *ctx, PGresult *res)
+{
+    ngx_int_t  rc;
+
+    if (PQntuples(res) != 1 || PQnfields(res) < 2
+        || PQgetisnull(res, 0, PQnfields(res) - 1))
+    {
+        ctx->has_session = 0;
+        ctx->auth = 0;
+
+        rc = (ngx_http_portal_cookie_session_clear(r) == NGX_OK)
+             ? ngx_http_portal_response_error(r, NGX_HTTP_UNAUTHORIZED,
+                                              "unauthenticated",
+                                              NGX_HTTP_PORTAL_M_SESSION_OVER)
+             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    if (ngx_http_portal_db_value(r->pool, res, PQnfields(res) - 1,
+                                 &ctx->session.login)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    ctx->auth = 1;
 
     return NGX_OK;
 }

@@ -208,62 +208,6 @@ ngx_http_portal_session_inline(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_portal_session_epoch(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch)
-{
-    epoch->data = ngx_pnalloc(r->pool, NGX_INT32_LEN);
-    if (epoch->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    epoch->len = ngx_sprintf(epoch->data, "%uD", ctx->session.epoch)
-                 - epoch->data;
-
-    return NGX_OK;
-}
-
-
-/*
- * The row of a statement that checked the session itself: none when the
- * session is over, and then the answer of the separate check (the cookie
- * removed, 401), before anything of the route's.
- */
-
-ngx_int_t
-ngx_http_portal_session_inline_row(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, PGresult *res)
-{
-    ngx_int_t  rc;
-
-    if (PQntuples(res) != 1 || PQnfields(res) < 2
-        || PQgetisnull(res, 0, PQnfields(res) - 1))
-    {
-        ctx->has_session = 0;
-        ctx->auth = 0;
-
-        rc = (ngx_http_portal_cookie_session_clear(r) == NGX_OK)
-             ? ngx_http_portal_session_refuse(r, ctx)
-             : NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        ngx_http_finalize_request(r, rc);
-        return NGX_DONE;
-    }
-
-    if (ngx_http_portal_db_value(r->pool, res, PQnfields(res) - 1,
-                                 &ctx->session.login)
-        != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_DONE;
-    }
-
-    ctx->auth = 1;
-
-    return NGX_OK;
-}
-
-
 /*
  * For such a route whose handler answers before its statement (bad
  * input): the separate check first, then the handler again, so that a
@@ -381,7 +325,7 @@ ngx_http_portal_session_check(ngx_http_request_t *r,
     ngx_str_t                    epoch;
     ngx_http_portal_db_query_t  *q;
 
-    if (ngx_http_portal_session_epoch(r, ctx, &epoch) != NGX_OK) {
+    if (ngx_http_portal_cookie_session_epoch(r, ctx, &epoch) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -567,7 +511,7 @@ ngx_http_portal_session_delete_handler(ngx_http_request_t *r,
         return ngx_http_portal_session_send(r, ctx);
     }
 
-    if (ngx_http_portal_session_epoch(r, ctx, &epoch) != NGX_OK) {
+    if (ngx_http_portal_cookie_session_epoch(r, ctx, &epoch) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -67,23 +67,11 @@ ngx_int_t ngx_http_portal_session_phase(ngx_http_request_t *r,
 /*
  * A route of access NGX_HTTP_PORTAL_CITIZEN_INLINE (router.h): its
  * statement checks the session, unless the phase did it already (a
- * temporary password's session).  1: the statement must check it.
+ * temporary password's session).  1: the statement must check it; its
+ * row is read by _resource.c.
  */
 ngx_uint_t ngx_http_portal_session_inline(ngx_http_request_t *r,
     ngx_http_portal_ctx_t *ctx);
-
-/* the session's epoch, as a statement's parameter */
-ngx_int_t ngx_http_portal_session_epoch(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, ngx_str_t *epoch);
-
-/*
- * From the callback of such a statement, once it answered rows: NGX_OK,
- * the session holds (ctx->auth, and its login from the row's last
- * column); NGX_DONE, it is over and the request is finished with the
- * separate check's answer (the cookie removed, 401).
- */
-ngx_int_t ngx_http_portal_session_inline_row(ngx_http_request_t *r,
-    ngx_http_portal_ctx_t *ctx, PGresult *res);
 
 /*
  * From the handler of such a route, to answer before its statement (bad
