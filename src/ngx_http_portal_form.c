@@ -32,6 +32,7 @@ static ngx_int_t ngx_http_portal_form_bounds(ngx_pool_t *pool, json_t *def,
 static ngx_int_t ngx_http_portal_form_day(json_t *v, ngx_int_t *day,
     ngx_uint_t *relative);
 static ngx_int_t ngx_http_portal_form_date(const char *s, ngx_int_t *day);
+static ngx_int_t ngx_http_portal_form_milli(json_t *v);
 static ngx_int_t ngx_http_portal_form_whole(json_t *v, ngx_int_t *n);
 static ngx_int_t ngx_http_portal_form_options(ngx_pool_t *pool, json_t *def,
     ngx_http_portal_field_t *f);
@@ -227,9 +228,8 @@ static ngx_int_t
 ngx_http_portal_form_bounds(ngx_pool_t *pool, json_t *def,
     ngx_http_portal_field_t *f, const char **why)
 {
-    u_char      from[32], to[32], *p, *q;
+    u_char       from[32], to[32], *p, *q;
     json_t      *min, *max;
-    double       d;
     ngx_uint_t   relative;
 
     min = json_object_get(def, "min");
@@ -266,14 +266,12 @@ ngx_http_portal_form_bounds(ngx_pool_t *pool, json_t *def,
     }
 
     if (min) {
-        d = json_number_value(min) * 1000;
-        f->min = (ngx_int_t) (d < 0 ? d - 0.5 : d + 0.5);
+        f->min = ngx_http_portal_form_milli(min);
         f->flags |= NGX_HTTP_PORTAL_MIN;
     }
 
     if (max) {
-        d = json_number_value(max) * 1000;
-        f->max = (ngx_int_t) (d < 0 ? d - 0.5 : d + 0.5);
+        f->max = ngx_http_portal_form_milli(max);
         f->flags |= NGX_HTTP_PORTAL_MAX;
     }
 
@@ -360,6 +358,33 @@ ngx_http_portal_form_date(const char *s, ngx_int_t *day)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A number's bound in thousandths.  Answers are taken within 10^15 either
+ * side of 0 (_check.c), so a bound beyond says no more than that bound:
+ * it is held there, which also keeps it within an ngx_int_t (PostgreSQL's
+ * constraint takes any JSON number, -1.1e188 as well).
+ */
+
+static ngx_int_t
+ngx_http_portal_form_milli(json_t *v)
+{
+    double  d;
+
+    d = json_number_value(v);
+
+    if (d > 1e15) {
+        d = 1e15;
+
+    } else if (d < -1e15) {
+        d = -1e15;
+    }
+
+    d *= 1000;
+
+    return (ngx_int_t) (d < 0 ? d - 0.5 : d + 0.5);
 }
 
 
