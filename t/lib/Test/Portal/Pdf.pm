@@ -6,6 +6,7 @@ package Test::Portal::Pdf;
 #
 #     use lib 't/lib';
 #     use Test::Portal;
+use Exporter qw(import);
 #     use Test::Portal::Pdf;
 #
 #     start_nginx(http_config => citizen_http_config(extra => $PDF_POOL));
@@ -29,18 +30,6 @@ use Encode ();
 our @EXPORT = qw($PDF_POOL pdf_file pdf_text pdf_pool_fill busy_answer);
 
 our $PDF_POOL = "portal_pdf_thread_pool portal_pdf;\n";
-
-sub import {
-    my $caller = caller;
-    no strict 'refs';
-    for my $sym (@EXPORT) {
-        if ($sym =~ s/\A\$//) {
-            *{"${caller}::$sym"} = \${"Test::Portal::Pdf::$sym"};
-        } else {
-            *{"${caller}::$sym"} = \&{"Test::Portal::Pdf::$sym"};
-        }
-    }
-}
 
 # the PDF written into the test's directory: its path
 sub pdf_file {

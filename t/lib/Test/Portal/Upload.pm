@@ -8,6 +8,7 @@ package Test::Portal::Upload;
 #
 #     use lib 't/lib';
 #     use Test::Portal;
+use Exporter qw(import);
 #     use Test::Portal::Citizen;
 #     use Test::Portal::Upload;
 #
@@ -36,18 +37,6 @@ our @EXPORT = qw(
 );
 
 our $BOUNDARY = 'PortalStreamBoundary4fQ2xZ';
-
-sub import {
-    my $caller = caller;
-    no strict 'refs';
-    for my $sym (@EXPORT) {
-        if ($sym =~ s/\A\$//) {
-            *{"${caller}::$sym"} = \${"Test::Portal::Upload::$sym"};
-        } else {
-            *{"${caller}::$sym"} = \&{"Test::Portal::Upload::$sym"};
-        }
-    }
-}
 
 sub upload_type { "multipart/form-data; boundary=$BOUNDARY" }
 
