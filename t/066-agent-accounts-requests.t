@@ -15,7 +15,7 @@ use Test::Portal::Requests;
 use Test::Portal::Agents;
 
 maildir_setup();
-plan tests => 74;
+plan tests => 75;
 
 my $CONF = "$API $ADMIN_API";
 
@@ -83,6 +83,8 @@ $res = $admin->call(GET => "accounts/$A");
 is($res->{status}, 200, 'GET accounts/{id}: 200') or diag $res->{body};
 is_deeply([map { $_->{id} } @{ ($res->{json} // {})->{documents} // [] }],
           [$doc], '... with its documents');
+is(ref((($res->{json} // {})->{requests})), 'ARRAY',
+   '... and its requests, a list') or diag $res->{body};
 is_deeply(audit_of('account_id', $A)->[-1],
           ['alice', 'account_read', '127.0.0.1'],
           '... the read audited, with the client\'s address');

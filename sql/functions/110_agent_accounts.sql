@@ -98,7 +98,7 @@ AS $$
                                  FROM portal.documents d
                                 WHERE d.account_id = p_id
                                   AND d.state = 'complete'), '[]'),
-        'requests', portal.me_requests(p_id, 20)))::json
+        'requests', portal.me_requests(p_id, 20)::json))::json
 $$;
 
 CREATE FUNCTION portal.agent_account(p_agent uuid, p_id uuid)
